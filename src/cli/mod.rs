@@ -1,1 +1,24 @@
-//! cli
+//! The `logrelay` command line: `test-metric-filter` and `replay`.
+
+pub mod replay;
+pub mod test_metric_filter;
+
+use clap::{Parser, Subcommand};
+
+/// logrelay: CloudWatch Logs metric filters and cross-account forwarding, as a Lambda or offline.
+#[derive(Debug, Parser)]
+#[command(name = "logrelay", version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Test a filter pattern against log messages, like `aws logs test-metric-filter`.
+    TestMetricFilter(test_metric_filter::TestMetricFilterArgs),
+    /// Run the Lambda pipeline on Lambda event files with local sinks.
+    Replay(replay::ReplayArgs),
+}
