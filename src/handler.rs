@@ -1,1 +1,169 @@
-//! handler
+//! The Lambda function: start-up (configuration, clients — once) and the per-invocation glue.
+//!
+//! The `logrelay` binary runs this when the Lambda runtime started it (`AWS_LAMBDA_RUNTIME_API` is set), and
+//! the CLI otherwise: one artefact, one build, and `replay` exercises exactly the code that runs in Lambda.
+
+use crate::config::{Config, MetricsMode};
+use crate::forward::AnyRecordSink;
+use crate::metrics::cloudwatch::CloudWatchSink;
+use crate::metrics::emf::EmfSink;
+use crate::metrics::{AnyMetricSink, NullMetricSink};
+use crate::pipeline::{InvocationReport, Pipeline, Relay, RelayError};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Namespace of logrelay's own operational metrics (EMF lines on stdout, so they never depend on
+/// PutMetricData working).
+pub const SELF_METRICS_NAMESPACE: &str = "LogRelay/Function";
+
+/// The relay as the Lambda runs it.
+pub type LambdaRelay = Relay<AnyRecordSink, AnyMetricSink>;
+
+/// Builds the record and metric sinks for a configuration, with clients built once from `sdk_config`.
+pub async fn build_sinks(
+    config: &Config,
+    sdk_config: &aws_config::SdkConfig,
+) -> (Option<AnyRecordSink>, AnyMetricSink) {
+    let records = match &config.stream_arn {
+        Some(arn) => Some(
+            AnyRecordSink::kinesis(sdk_config, arn, config.assume_role.as_ref(), &config.batch_limits)
+                .await,
+        ),
+        None => None,
+    };
+    let metrics = match config.metrics {
+        MetricsMode::Put => AnyMetricSink::CloudWatch(CloudWatchSink::new(
+            aws_sdk_cloudwatch::Client::new(sdk_config),
+        )),
+        MetricsMode::Emf => AnyMetricSink::Emf(EmfSink::stdout()),
+        MetricsMode::Off => AnyMetricSink::Off(NullMetricSink),
+    };
+    (records, metrics)
+}
+
+/// Converts the invocation deadline (milliseconds since the epoch) into an `Instant`.
+pub fn deadline_instant(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+/// One invocation: the glue between the Lambda event and the relay.
+pub async fn handle(
+    relay: &LambdaRelay,
+    event: LambdaEvent<Box<RawValue>>,
+) -> Result<serde_json::Value, RelayError> {
+    let deadline = deadline_instant(event.context.deadline);
+    let result = relay
+        .handle_event(event.payload.get().as_bytes(), Some(deadline))
+        .await;
+    emit_self_metrics(&result);
+    let report = result?;
+    tracing::info!(
+        events = report.stats.events,
+        forwarded_events = report.stats.forwarded_events,
+        records = report.stats.records,
+        record_bytes = report.stats.record_bytes,
+        datapoints = report.stats.datapoints,
+        control_message = report.stats.control_message,
+        "payload processed"
+    );
+    Ok(serde_json::json!({
+        "events": report.stats.events,
+        "forwarded_events": report.stats.forwarded_events,
+        "records": report.stats.records,
+        "control_message": report.stats.control_message,
+        "metrics_error": report.metrics_error,
+    }))
+}
+
+/// Writes logrelay's own counters as one EMF line: events, forwarded events, records, and failures.
+fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+    let (events, records, forward_failures, metrics_failures, payload_failures) = match result {
+        Ok(r) => (
+            r.stats.events,
+            r.stats.records,
+            0,
+            usize::from(r.metrics_error.is_some()),
+            0,
+        ),
+        Err(RelayError::Forward(_)) => (0, 0, 1, 0, 0),
+        Err(RelayError::Payload(_)) => (0, 0, 0, 0, 1),
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let line = serde_json::json!({
+        "_aws": {
+            "Timestamp": now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": SELF_METRICS_NAMESPACE,
+                "Dimensions": [["FunctionName"]],
+                "Metrics": [
+                    {"Name": "Events", "Unit": "Count"},
+                    {"Name": "Records", "Unit": "Count"},
+                    {"Name": "ForwardFailures", "Unit": "Count"},
+                    {"Name": "MetricsPublishFailures", "Unit": "Count"},
+                    {"Name": "PayloadFailures", "Unit": "Count"}
+                ]
+            }]
+        },
+        "FunctionName": function,
+        "Events": events,
+        "Records": records,
+        "ForwardFailures": forward_failures,
+        "MetricsPublishFailures": metrics_failures,
+        "PayloadFailures": payload_failures,
+    });
+    println!("{line}");
+}
+
+/// Sets up JSON logs for Lambda (level from `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`, default info).
+pub fn init_lambda_tracing() {
+    let filter = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_current_span(false)
+        .with_span_list(false)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs as the Lambda function: configuration and clients once, then the runtime loop.
+pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
+    init_lambda_tracing();
+    let config = match Config::from_env() {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration");
+            return Err(e.into());
+        }
+    };
+    let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let region = sdk_config.region().map(|r| r.to_string());
+    tracing::info!(
+        filters = config.filters.len(),
+        metrics = ?config.metrics,
+        forward_format = ?config.forward_format,
+        stream_arn = config.stream_arn.as_deref().unwrap_or(""),
+        assume_role = config.assume_role.as_ref().map(|r| r.role_arn.as_str()).unwrap_or(""),
+        "logrelay started"
+    );
+    let (records, metrics) = build_sinks(&config, &sdk_config).await;
+    let relay = Relay::new(Pipeline::new(config, region), records, metrics);
+    let relay = &relay;
+    lambda_runtime::run(service_fn(move |event| async move {
+        handle(relay, event).await
+    }))
+    .await
+}

@@ -1,13 +1,37 @@
-//! The `logrelay` binary: the Lambda function when started by the Lambda runtime, the CLI otherwise.
+//! The `logrelay` binary: the Lambda function when started by the Lambda runtime
+//! (`AWS_LAMBDA_RUNTIME_API` is set), the CLI otherwise.
 
 use clap::Parser;
 use logrelay::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return run_lambda();
+    }
     let cli = Cli::parse();
     match &cli.command {
         Command::TestMetricFilter(args) => logrelay::cli::test_metric_filter::run(args),
         Command::Replay(args) => logrelay::cli::replay::run(args),
+    }
+}
+
+fn run_lambda() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(logrelay::handler::run_lambda()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }

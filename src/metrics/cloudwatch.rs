@@ -1,0 +1,277 @@
+//! CloudWatch `PutMetricData`: one invocation's metrics in as few requests as the API allows.
+//!
+//! Limits (CloudWatch API reference, `PutMetricData`): at most [`MAX_DATUMS_PER_REQUEST`] metric datums and
+//! [`MAX_REQUEST_BYTES`] per request, at most [`MAX_VALUES_PER_DATUM`] distinct values per datum
+//! (`Values`/`Counts`), one namespace per request, timestamps no older than two weeks and no more than two
+//! hours ahead. A metric with more distinct values than fit one datum is sent as several datums with the same
+//! name, dimensions and timestamp; CloudWatch aggregates them.
+
+use super::{EmitReport, MetricBatch, MetricKey, MetricSink, MetricsError, ValueCounts};
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use aws_smithy_types::DateTime;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Datums per `PutMetricData` request (API reference: "up to 1000 different metrics").
+pub const MAX_DATUMS_PER_REQUEST: usize = 1000;
+/// Distinct values per datum (API reference, `MetricDatum.Values`: "up to 150").
+pub const MAX_VALUES_PER_DATUM: usize = 150;
+/// Request size (API reference: "Each PutMetricData request is limited to 1 MB").
+pub const MAX_REQUEST_BYTES: usize = 1_000_000;
+/// Oldest accepted timestamp (API reference, `MetricDatum.Timestamp`: "up to two weeks before").
+pub const MAX_AGE_MS: i64 = 14 * 24 * 3_600_000;
+/// Latest accepted timestamp ("up to two hours after the current date").
+pub const MAX_AHEAD_MS: i64 = 2 * 3_600_000;
+/// Time kept in hand before the deadline when starting a request.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(300);
+
+/// Sends metrics with `PutMetricData`.
+#[derive(Debug, Clone)]
+pub struct CloudWatchSink {
+    client: aws_sdk_cloudwatch::Client,
+}
+
+impl CloudWatchSink {
+    /// A sink over a client built once at start-up.
+    pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
+        CloudWatchSink { client }
+    }
+}
+
+/// One request's worth of datums for one namespace.
+#[derive(Debug, Default, PartialEq)]
+pub struct RequestPlan {
+    /// The namespace.
+    pub namespace: String,
+    /// The datums.
+    pub datums: Vec<MetricDatum>,
+}
+
+/// Whether CloudWatch accepts a datapoint timestamped `ms` at `now_ms`.
+pub fn timestamp_accepted(ms: i64, now_ms: i64) -> bool {
+    ms >= now_ms - MAX_AGE_MS && ms <= now_ms + MAX_AHEAD_MS
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A conservative estimate of a datum's size in the Query-protocol request body.
+fn estimated_bytes(key: &MetricKey, values: usize) -> usize {
+    // Parameter names such as `MetricData.member.1000.Values.member.150=` plus a value: ~60 bytes; strings
+    // may triple when URL-encoded.
+    let dims: usize = key
+        .dimensions
+        .iter()
+        .map(|(n, v)| 80 + 3 * (n.len() + v.len()))
+        .sum();
+    200 + 3 * key.name.len() + dims + values * 2 * 60
+}
+
+fn datum(key: &MetricKey, chunk: &[(f64, u64)]) -> MetricDatum {
+    let dimensions: Vec<Dimension> = key
+        .dimensions
+        .iter()
+        .map(|(n, v)| Dimension::builder().name(n.as_ref()).value(v).build())
+        .collect();
+    MetricDatum::builder()
+        .metric_name(key.name.as_ref())
+        .set_dimensions((!dimensions.is_empty()).then_some(dimensions))
+        .timestamp(DateTime::from_millis(key.minute_ms))
+        .set_values(Some(chunk.iter().map(|(v, _)| *v).collect()))
+        .set_counts(Some(chunk.iter().map(|(_, c)| *c as f64).collect()))
+        .set_unit(key.unit.as_deref().map(StandardUnit::from))
+        .build()
+}
+
+/// Splits a batch into requests within the API limits. Datapoints CloudWatch would reject for their
+/// timestamp are returned apart, so the caller can log them.
+pub fn plan(batch: &MetricBatch, now_ms: i64) -> (Vec<RequestPlan>, Vec<(MetricKey, ValueCounts)>) {
+    let mut requests: Vec<RequestPlan> = Vec::new();
+    let mut rejected = Vec::new();
+    let mut bytes = 0usize;
+    for (key, values) in batch.sorted() {
+        if !timestamp_accepted(key.minute_ms, now_ms) {
+            rejected.push((key.clone(), values.clone()));
+            continue;
+        }
+        for chunk in values.entries().chunks(MAX_VALUES_PER_DATUM) {
+            let size = estimated_bytes(key, chunk.len());
+            let start_new = match requests.last() {
+                None => true,
+                Some(r) => {
+                    r.namespace != key.namespace.as_ref()
+                        || r.datums.len() >= MAX_DATUMS_PER_REQUEST
+                        || bytes + size > MAX_REQUEST_BYTES
+                }
+            };
+            if start_new {
+                requests.push(RequestPlan {
+                    namespace: key.namespace.to_string(),
+                    datums: Vec::new(),
+                });
+                bytes = 0;
+            }
+            if let Some(r) = requests.last_mut() {
+                r.datums.push(datum(key, chunk));
+                bytes += size;
+            }
+        }
+    }
+    (requests, rejected)
+}
+
+impl MetricSink for CloudWatchSink {
+    async fn emit(
+        &self,
+        batch: &MetricBatch,
+        deadline: Option<Instant>,
+    ) -> Result<EmitReport, MetricsError> {
+        let (requests, rejected) = plan(batch, now_ms());
+        if !rejected.is_empty() {
+            tracing::warn!(
+                metrics = rejected.len(),
+                "datapoints older than two weeks or more than two hours ahead are not accepted by CloudWatch; not sent"
+            );
+        }
+        let total: usize = requests.iter().map(|r| r.datums.len()).sum();
+        let mut report = EmitReport::default();
+        for r in requests {
+            let n = r.datums.len();
+            let call = self
+                .client
+                .put_metric_data()
+                .namespace(&r.namespace)
+                .set_metric_data(Some(r.datums))
+                .send();
+            let result = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left <= DEADLINE_MARGIN {
+                        return Err(MetricsError::Deadline {
+                            undelivered: total - report.datums,
+                        });
+                    }
+                    match tokio::time::timeout(left - DEADLINE_MARGIN, call).await {
+                        Ok(r) => r.map_err(|e| aws_sdk_cloudwatch::Error::from(e).to_string()),
+                        Err(_) => {
+                            return Err(MetricsError::Deadline {
+                                undelivered: total - report.datums,
+                            })
+                        }
+                    }
+                }
+                None => call
+                    .await
+                    .map_err(|e| aws_sdk_cloudwatch::Error::from(e).to_string()),
+            };
+            if let Err(message) = result {
+                return Err(MetricsError::Put {
+                    namespace: r.namespace,
+                    delivered: report.datums,
+                    total,
+                    message,
+                });
+            }
+            report.datums += n;
+            report.requests += 1;
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn key(ns: &str, name: &str, minute_ms: i64) -> MetricKey {
+        MetricKey {
+            namespace: Arc::from(ns),
+            name: Arc::from(name),
+            dimensions: vec![],
+            unit: Some(Arc::from("Count")),
+            minute_ms,
+        }
+    }
+
+    #[test]
+    fn more_than_150_values_become_several_datums() {
+        let now = 1_700_000_000_000;
+        let mut b = MetricBatch::new();
+        for i in 0..400 {
+            b.add(key("N", "Latency", now), i as f64);
+        }
+        let (reqs, rejected) = plan(&b, now);
+        assert!(rejected.is_empty());
+        assert_eq!(reqs.len(), 1);
+        let lens: Vec<usize> = reqs[0]
+            .datums
+            .iter()
+            .map(|d| d.values().len())
+            .collect();
+        assert_eq!(lens, vec![150, 150, 100]);
+        let count: f64 = reqs[0].datums.iter().flat_map(|d| d.counts()).sum();
+        assert_eq!(count, 400.0);
+    }
+
+    #[test]
+    fn requests_hold_at_most_1000_datums_and_one_namespace() {
+        let now = 1_700_000_000_000;
+        let mut b = MetricBatch::new();
+        for i in 0..2500 {
+            b.add(key("A", &format!("m{i:05}"), now), 1.0);
+        }
+        b.add(key("B", "x", now), 1.0);
+        let (reqs, _) = plan(&b, now);
+        let sizes: Vec<(String, usize)> = reqs
+            .iter()
+            .map(|r| (r.namespace.clone(), r.datums.len()))
+            .collect();
+        assert_eq!(
+            sizes,
+            vec![
+                ("A".into(), 1000),
+                ("A".into(), 1000),
+                ("A".into(), 500),
+                ("B".into(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn requests_stay_under_one_megabyte() {
+        let now = 1_700_000_000_000;
+        let mut b = MetricBatch::new();
+        for i in 0..1000 {
+            for v in 0..150 {
+                b.add(key("A", &format!("m{i:04}"), now), v as f64);
+            }
+        }
+        let (reqs, _) = plan(&b, now);
+        assert!(reqs.len() > 1);
+        for r in &reqs {
+            let est: usize = r
+                .datums
+                .iter()
+                .map(|d| 200 + 3 * d.metric_name().unwrap_or("").len() + d.values().len() * 120)
+                .sum();
+            assert!(est <= MAX_REQUEST_BYTES, "{est}");
+        }
+    }
+
+    #[test]
+    fn stale_and_future_timestamps_are_set_apart() {
+        let now = 1_700_000_000_000;
+        let mut b = MetricBatch::new();
+        b.add(key("N", "old", now - MAX_AGE_MS - 60_000), 1.0);
+        b.add(key("N", "future", now + MAX_AHEAD_MS + 60_000), 1.0);
+        b.add(key("N", "ok", now), 1.0);
+        let (reqs, rejected) = plan(&b, now);
+        assert_eq!(rejected.len(), 2);
+        assert_eq!(reqs[0].datums.len(), 1);
+        assert_eq!(reqs[0].datums[0].metric_name(), Some("ok"));
+    }
+}
