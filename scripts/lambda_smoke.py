@@ -1,0 +1,131 @@
+"""Invokes the locally emulated Lambda with events/ and checks the results in moto (see lambda-smoke)."""
+import base64
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import boto3
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENDPOINT = os.environ["LOGRELAY_TEST_AWS_ENDPOINT"]
+REGION = "us-east-1"
+STREAM = f"lambda-smoke-{os.getpid()}"
+NAMESPACE = f"LambdaSmoke{os.getpid()}"
+EVENTS = ["ecs-orders.json", "lambda-json.json", "beanstalk-access-log.json", "django.json",
+          "control-message.json"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def decoded(name):
+    with open(os.path.join(ROOT, "events", "decoded", name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def main():
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    kinesis = session.client("kinesis", endpoint_url=ENDPOINT)
+    cloudwatch = session.client("cloudwatch", endpoint_url=ENDPOINT)
+    kinesis.create_stream(StreamName=STREAM, ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
+
+    port = free_port()
+    env = dict(os.environ,
+               AWS_ENDPOINT_URL=ENDPOINT, AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION,
+               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               LOGRELAY_KINESIS_STREAM_ARN=arn, LOGRELAY_METRICS="put",
+               LOGRELAY_METRIC_NAMESPACE=NAMESPACE, LOGRELAY_FORWARD_FORMAT="cwl",
+               RUST_LOG="info")
+    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"logrelay-lambda-watch-{port}.log"), "w")
+    watch = subprocess.Popen(["cargo", "lambda", "watch", "-A", "127.0.0.1", "-P", str(port)],
+                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    failures = []
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                if watch.poll() is not None:
+                    sys.exit(f"cargo lambda watch exited with {watch.returncode}; see {log.name}")
+                time.sleep(0.5)
+        expected_records = 0
+        for name in EVENTS:
+            out = subprocess.run(["cargo", "lambda", "invoke", "-A", "127.0.0.1", "-P", str(port),
+                                  "logrelay", "--data-file", os.path.join("events", name)],
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+            if out.returncode != 0:
+                failures.append(f"{name}: invoke failed: {out.stdout} {out.stderr}")
+                continue
+            resp = json.loads(out.stdout)
+            doc = decoded(name)
+            if doc["messageType"] == "CONTROL_MESSAGE":
+                ok = resp.get("control_message") is True and resp.get("records") == 0
+            else:
+                ok = resp.get("events") == len(doc["logEvents"]) and resp.get("records") == 1
+                expected_records += 1
+            print(f"invoke {name}: {json.dumps(resp)}", "ok" if ok else "UNEXPECTED")
+            if not ok:
+                failures.append(f"{name}: unexpected response {resp}")
+
+        shard = kinesis.describe_stream(StreamName=STREAM)["StreamDescription"]["Shards"][0]["ShardId"]
+        it = kinesis.get_shard_iterator(StreamName=STREAM, ShardId=shard,
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = kinesis.get_records(ShardIterator=it, Limit=1000)["Records"]
+        got = [json.loads(gzip.decompress(r["Data"])) for r in records]
+        want = [decoded(n) for n in EVENTS if decoded(n)["messageType"] == "DATA_MESSAGE"]
+        print(f"stream {STREAM}: {len(records)} records (expected {expected_records})")
+        if got != want:
+            failures.append("records read back from Kinesis differ from the sample payloads")
+        for r, n in zip(records, [n for n in EVENTS if n != "control-message.json"]):
+            with open(os.path.join(ROOT, "events", n), encoding="utf-8") as f:
+                original = base64.b64decode(json.load(f)["awslogs"]["data"])
+            if r["Data"] != original:
+                failures.append(f"{n}: record is not byte-identical to the payload")
+
+        stats = cloudwatch.get_metric_statistics(
+            Namespace=NAMESPACE, MetricName="ErrorCount", StartTime=0, EndTime=4102444800,
+            Period=60, Statistics=["Sum"], Dimensions=[])
+        # moto filters by the given dimensions; sum over every log group via list_metrics instead.
+        total = 0.0
+        for m in cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName="ErrorCount")["Metrics"]:
+            s = cloudwatch.get_metric_statistics(
+                Namespace=NAMESPACE, MetricName="ErrorCount", Dimensions=m["Dimensions"],
+                StartTime="2025-11-01T00:00:00Z", EndTime="2026-12-31T00:00:00Z", Period=60,
+                Statistics=["Sum"])
+            total += sum(p["Sum"] for p in s["Datapoints"])
+        want_errors = sum("ERROR" in e["message"] for d in want for e in d["logEvents"])
+        print(f"CloudWatch {NAMESPACE}/ErrorCount sum = {total} (expected {want_errors})")
+        del stats
+        if total != want_errors:
+            failures.append(f"ErrorCount sum {total} != {want_errors}")
+    finally:
+        watch.terminate()
+        try:
+            watch.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            watch.kill()
+        log.close()
+    if failures:
+        print("\n".join(failures), file=sys.stderr)
+        print(f"lambda smoke: {len(EVENTS)} invocations, {len(failures)} failed")
+        sys.exit(1)
+    print(f"lambda smoke: {len(EVENTS)} passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()
