@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -28,12 +29,21 @@ def free_port():
     return port
 
 
+EVENT_DIR = None  # the sample events re-made with current timestamps (set in main)
+
+
 def decoded(name):
-    with open(os.path.join(ROOT, "events", "decoded", name), encoding="utf-8") as f:
+    with open(os.path.join(EVENT_DIR, "decoded", name), encoding="utf-8") as f:
         return json.load(f)
 
 
 def main():
+    global EVENT_DIR
+    # The committed samples are timestamped in the past, and CloudWatch accepts datapoints up to two
+    # weeks old only: make the same samples with current timestamps.
+    EVENT_DIR = tempfile.mkdtemp(prefix="logrelay-events-")
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make-sample-events"), "--now",
+                    EVENT_DIR], check=True)
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                             region_name=REGION)
     kinesis = session.client("kinesis", endpoint_url=ENDPOINT)
@@ -66,7 +76,7 @@ def main():
         expected_records = 0
         for name in EVENTS:
             out = subprocess.run(["cargo", "lambda", "invoke", "-A", "127.0.0.1", "-P", str(port),
-                                  "logrelay", "--data-file", os.path.join("events", name)],
+                                  "logrelay", "--data-file", os.path.join(EVENT_DIR, name)],
                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
             if out.returncode != 0:
                 failures.append(f"{name}: invoke failed: {out.stdout} {out.stderr}")
@@ -92,25 +102,21 @@ def main():
         if got != want:
             failures.append("records read back from Kinesis differ from the sample payloads")
         for r, n in zip(records, [n for n in EVENTS if n != "control-message.json"]):
-            with open(os.path.join(ROOT, "events", n), encoding="utf-8") as f:
+            with open(os.path.join(EVENT_DIR, n), encoding="utf-8") as f:
                 original = base64.b64decode(json.load(f)["awslogs"]["data"])
             if r["Data"] != original:
                 failures.append(f"{n}: record is not byte-identical to the payload")
 
-        stats = cloudwatch.get_metric_statistics(
-            Namespace=NAMESPACE, MetricName="ErrorCount", StartTime=0, EndTime=4102444800,
-            Period=60, Statistics=["Sum"], Dimensions=[])
-        # moto filters by the given dimensions; sum over every log group via list_metrics instead.
+        # One ErrorCount per log group (its dimension): sum them all.
         total = 0.0
         for m in cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName="ErrorCount")["Metrics"]:
             s = cloudwatch.get_metric_statistics(
                 Namespace=NAMESPACE, MetricName="ErrorCount", Dimensions=m["Dimensions"],
-                StartTime="2025-11-01T00:00:00Z", EndTime="2026-12-31T00:00:00Z", Period=60,
+                StartTime=time.time() - 86400, EndTime=time.time() + 86400, Period=60,
                 Statistics=["Sum"])
             total += sum(p["Sum"] for p in s["Datapoints"])
         want_errors = sum("ERROR" in e["message"] for d in want for e in d["logEvents"])
         print(f"CloudWatch {NAMESPACE}/ErrorCount sum = {total} (expected {want_errors})")
-        del stats
         if total != want_errors:
             failures.append(f"ErrorCount sum {total} != {want_errors}")
     finally:
