@@ -43,6 +43,19 @@ pub async fn build_sinks(
     (records, metrics)
 }
 
+impl From<RelayError> for lambda_runtime::Diagnostic {
+    fn from(e: RelayError) -> Self {
+        let error_type = match &e {
+            RelayError::Payload(_) => "logrelay.PayloadRejected",
+            RelayError::Forward(_) => "logrelay.ForwardIncomplete",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 /// Converts the invocation deadline (milliseconds since the epoch) into an `Instant`.
 pub fn deadline_instant(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
