@@ -83,7 +83,9 @@ pub enum PayloadError {
     #[error("empty payload: no gzip data")]
     EmptyGzip,
     /// The compressed data ends before a gzip member is complete, e.g. the first half of a payload.
-    #[error("truncated gzip data: member {member} (starting at byte {offset}) ends before its trailer")]
+    #[error(
+        "truncated gzip data: member {member} (starting at byte {offset}) ends before its trailer"
+    )]
     GzipTruncated {
         /// 1-based index of the gzip member.
         member: usize,
@@ -137,7 +139,9 @@ pub enum PayloadError {
     },
     /// Re-encoding cannot fit even a minimal payload (one character of one event) into the size
     /// limit, e.g. a record limit smaller than the log group and stream names.
-    #[error("payload size limit of {limit} bytes is too small: at least {needed} bytes are needed")]
+    #[error(
+        "payload size limit of {limit} bytes is too small: at least {needed} bytes are needed"
+    )]
     LimitTooSmall {
         /// The limit in bytes.
         limit: usize,
@@ -259,7 +263,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
     }
 }
 
-fn borrowed_str_vec<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Vec<Cow<'a, str>>, D::Error> {
+fn borrowed_str_vec<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Cow<'a, str>>, D::Error> {
     struct SeqVisitor;
     impl<'de> Visitor<'de> for SeqVisitor {
         type Value = Vec<Cow<'de, str>>;
@@ -664,7 +670,10 @@ struct ReEncoder<'d, 'a> {
 }
 
 impl ReEncoder<'_, '_> {
-    fn compress<'e, 'x: 'e>(&mut self, events: impl IntoIterator<Item = &'e LogEvent<'x>>) -> Vec<u8> {
+    fn compress<'e, 'x: 'e>(
+        &mut self,
+        events: impl IntoIterator<Item = &'e LogEvent<'x>>,
+    ) -> Vec<u8> {
         self.json.clear();
         write_json(self.data, events, &mut self.json);
         let mut gz = Vec::with_capacity(self.json.len() / 4 + 64);
@@ -691,7 +700,10 @@ impl ReEncoder<'_, '_> {
         }
         // Cut into k parts of about equal JSON size, aiming at 90 % of the limit each; parts that
         // still do not fit are cut again.
-        let k = gz.len().div_ceil(self.max * 9 / 10 + 1).clamp(2, events.len());
+        let k = gz
+            .len()
+            .div_ceil(self.max * 9 / 10 + 1)
+            .clamp(2, events.len());
         let sizes: Vec<usize> = events.iter().map(|e| e.message.len() + 64).collect();
         let total: usize = sizes.iter().sum();
         let mut start = 0;
@@ -785,9 +797,15 @@ mod tests {
         assert_eq!(dec.decompressed_len, DOC.len());
         assert_eq!(dec.data.message_type, MessageType::DataMessage);
         assert_eq!(dec.data.log_events.len(), 2);
-        assert!(matches!(dec.data.log_events[0].message, Cow::Borrowed("plain")));
+        assert!(matches!(
+            dec.data.log_events[0].message,
+            Cow::Borrowed("plain")
+        ));
         assert!(matches!(dec.data.log_group, Cow::Borrowed(_)));
-        assert!(matches!(dec.data.subscription_filters[0], Cow::Borrowed("f1")));
+        assert!(matches!(
+            dec.data.subscription_filters[0],
+            Cow::Borrowed("f1")
+        ));
         assert_eq!(dec.data.log_events[1].message, "esc\"aped\n");
         assert_eq!(dec.data.log_events[0].id, EventId::Str(Cow::Borrowed("1")));
         assert_eq!(dec.data.log_events[1].id, EventId::Int(2));
@@ -859,7 +877,10 @@ mod tests {
         for p in &payloads {
             assert!(p.gzip.len() <= 600);
             let dec = d.decode_gzip(&p.gzip).unwrap();
-            assert_eq!(dec.data.policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
+            assert_eq!(
+                dec.data.policy_level.as_deref(),
+                Some("ACCOUNT_LEVEL_POLICY")
+            );
             for e in &dec.data.log_events {
                 if e.id == EventId::Str(Cow::Borrowed("big")) {
                     big_again.push_str(&e.message);
@@ -869,7 +890,10 @@ mod tests {
             }
         }
         assert_eq!(big_again, big);
-        let expected: Vec<String> = data.log_events[..50].iter().map(|e| e.message.to_string()).collect();
+        let expected: Vec<String> = data.log_events[..50]
+            .iter()
+            .map(|e| e.message.to_string())
+            .collect();
         assert_eq!(seen, expected);
         assert_eq!(payloads.iter().map(|p| p.events).sum::<usize>(), 51);
     }
