@@ -1,0 +1,297 @@
+//! `ndjson` records: one compact JSON line per event, uncompressed, packed into records.
+//!
+//! A line: `{"owner":…,"logGroup":…,"logStream":…,"id":…,"timestamp":…,"message":…}` followed by
+//! the enrichment members (`region`, `ecs`, `elasticBeanstalk`, `lambda`, see [`crate::enrich`]) and
+//! `\n`. `id` is written as received (string or number). Lines are packed in order into records of
+//! at most the record limit; a line is never split across records, except for an event whose line
+//! alone exceeds the limit: its message is then split at character boundaries into consecutive lines
+//! marked `"part":i,"parts":n` (1-based), each a complete JSON line with the same id and timestamp.
+//!
+//! The owner/group/stream prefix and the enrichment suffix are written once per payload; per event
+//! the encoder only writes into reused buffers (no allocation per event).
+
+use super::{check_selection, partition_key, BatchLimits, ForwardError, Record};
+use crate::enrich::Enrichment;
+use crate::payload::{split_escaped, write_json_str, LogEvent, LogsData, PayloadError};
+use std::io::Write;
+
+/// Room reserved in a split line for `,"part":i,"parts":n` (two 20-digit numbers).
+const PART_MEMBERS_MAX: usize = ",\"part\":,\"parts\":".len() + 40;
+
+/// Encodes payloads into ndjson records, reusing its buffers.
+#[derive(Debug, Default)]
+pub struct NdjsonEncoder {
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
+    line: Vec<u8>,
+}
+
+impl NdjsonEncoder {
+    /// Appends the ndjson records for the selected events of `data` to `out` (`selected`: one flag
+    /// per event, None = all). No selected event gives no record.
+    pub fn encode(
+        &mut self,
+        data: &LogsData<'_>,
+        selected: Option<&[bool]>,
+        enrichment: &Enrichment<'_>,
+        limits: &BatchLimits,
+        out: &mut Vec<Record>,
+    ) -> Result<(), ForwardError> {
+        check_selection(data.log_events.len(), selected)?;
+        let key = partition_key(&data.log_group, &data.log_stream);
+        let max_data = limits.max_data_bytes(&key);
+
+        self.prefix.clear();
+        self.prefix.extend_from_slice(b"{\"owner\":");
+        write_json_str(&mut self.prefix, &data.owner);
+        self.prefix.extend_from_slice(b",\"logGroup\":");
+        write_json_str(&mut self.prefix, &data.log_group);
+        self.prefix.extend_from_slice(b",\"logStream\":");
+        write_json_str(&mut self.prefix, &data.log_stream);
+        self.prefix.extend_from_slice(b",\"id\":");
+        self.suffix.clear();
+        enrichment.write_json_members(&mut self.suffix);
+        self.suffix.extend_from_slice(b"}\n");
+
+        let mut packer = Packer {
+            key,
+            max_data,
+            cur: Vec::new(),
+            cur_events: 0,
+            out,
+        };
+        for (i, ev) in data.log_events.iter().enumerate() {
+            if selected.is_some_and(|s| !s[i]) {
+                continue;
+            }
+            self.line.clear();
+            write_line(
+                &mut self.line,
+                &self.prefix,
+                &self.suffix,
+                ev,
+                &ev.message,
+                None,
+            );
+            if self.line.len() <= max_data {
+                packer.push(&self.line, 1);
+                continue;
+            }
+            // Too large for one record: split the message into marked parts.
+            self.line.clear();
+            write_line(&mut self.line, &self.prefix, &self.suffix, ev, "", None);
+            let overhead = self.line.len() + PART_MEMBERS_MAX;
+            let chunks = max_data
+                .checked_sub(overhead)
+                .and_then(|budget| split_escaped(&ev.message, budget))
+                .ok_or(PayloadError::LimitTooSmall {
+                    limit: max_data,
+                    needed: overhead + 6,
+                })?;
+            let n = chunks.len();
+            for (p, chunk) in chunks.into_iter().enumerate() {
+                self.line.clear();
+                write_line(
+                    &mut self.line,
+                    &self.prefix,
+                    &self.suffix,
+                    ev,
+                    chunk,
+                    Some((p + 1, n)),
+                );
+                packer.push(&self.line, usize::from(p + 1 == n));
+            }
+        }
+        packer.flush();
+        Ok(())
+    }
+}
+
+fn write_line(
+    line: &mut Vec<u8>,
+    prefix: &[u8],
+    suffix: &[u8],
+    ev: &LogEvent<'_>,
+    message: &str,
+    part: Option<(usize, usize)>,
+) {
+    line.extend_from_slice(prefix);
+    ev.id.write_json(line);
+    let _ = write!(line, ",\"timestamp\":{},\"message\":", ev.timestamp);
+    write_json_str(line, message);
+    if let Some((i, n)) = part {
+        let _ = write!(line, ",\"part\":{i},\"parts\":{n}");
+    }
+    line.extend_from_slice(suffix);
+}
+
+struct Packer<'o> {
+    key: String,
+    max_data: usize,
+    cur: Vec<u8>,
+    cur_events: usize,
+    out: &'o mut Vec<Record>,
+}
+
+impl Packer<'_> {
+    fn push(&mut self, line: &[u8], events: usize) {
+        if !self.cur.is_empty() && self.cur.len() + line.len() > self.max_data {
+            self.flush();
+        }
+        self.cur.extend_from_slice(line);
+        self.cur_events += events;
+    }
+
+    fn flush(&mut self) {
+        if self.cur.is_empty() {
+            return;
+        }
+        self.out.push(Record {
+            partition_key: self.key.clone(),
+            data: std::mem::take(&mut self.cur),
+            events: std::mem::take(&mut self.cur_events),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::{EventId, MessageType};
+    use std::borrow::Cow;
+
+    fn data(messages: &[&'static str]) -> LogsData<'static> {
+        LogsData {
+            message_type: MessageType::DataMessage,
+            owner: "123456789012".into(),
+            log_group: "/aws/lambda/orders".into(),
+            log_stream: "2024/01/01/[$LATEST]abc".into(),
+            subscription_filters: vec!["f".into()],
+            log_events: messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| LogEvent {
+                    id: if i % 2 == 0 {
+                        EventId::Str(Cow::Owned(i.to_string()))
+                    } else {
+                        EventId::Int(i as u64)
+                    },
+                    timestamp: 1000 + i as i64,
+                    message: Cow::Borrowed(*m),
+                })
+                .collect(),
+            policy_level: None,
+        }
+    }
+
+    fn lines(records: &[Record]) -> Vec<serde_json::Value> {
+        records
+            .iter()
+            .flat_map(|r| {
+                assert_eq!(r.data.last(), Some(&b'\n'));
+                std::str::from_utf8(&r.data)
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_enriched_line_per_selected_event() {
+        let d = data(&["first \"q\"", "second", "third"]);
+        let e = Enrichment::from_names(&d.owner, &d.log_group, &d.log_stream, Some("us-east-1"));
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(
+                &d,
+                Some(&[true, true, false]),
+                &e,
+                &BatchLimits::default(),
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].events, 2);
+        let text = std::str::from_utf8(&out[0].data).unwrap();
+        assert_eq!(
+            text.lines().next().unwrap(),
+            r#"{"owner":"123456789012","logGroup":"/aws/lambda/orders","logStream":"2024/01/01/[$LATEST]abc","id":"0","timestamp":1000,"message":"first \"q\"","region":"us-east-1","lambda":{"functionName":"orders","version":"$LATEST"}}"#
+        );
+        let l = lines(&out);
+        assert_eq!(l[1]["id"], 1);
+        assert_eq!(l[1]["message"], "second");
+    }
+
+    #[test]
+    fn lines_are_packed_up_to_the_limit_never_split() {
+        let msgs: Vec<&'static str> = (0..100).map(|_| "0123456789").collect();
+        let d = data(&msgs);
+        let e = Enrichment::default();
+        let limits = BatchLimits {
+            max_records: 500,
+            max_batch_bytes: 5000,
+            max_record_bytes: 1000,
+        };
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(&d, None, &e, &limits, &mut out)
+            .unwrap();
+        assert!(out.len() > 1);
+        for r in &out {
+            assert!(r.size() <= 1000, "{}", r.size());
+        }
+        assert_eq!(out.iter().map(|r| r.events).sum::<usize>(), 100);
+        assert_eq!(lines(&out).len(), 100);
+    }
+
+    #[test]
+    fn oversize_event_is_split_into_marked_parts() {
+        let big: &'static str = Box::leak("é\"x".repeat(1000).into_boxed_str());
+        let d = data(&["small", big, "tail"]);
+        let e = Enrichment::default();
+        let limits = BatchLimits {
+            max_records: 500,
+            max_batch_bytes: 5000,
+            max_record_bytes: 1000,
+        };
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(&d, None, &e, &limits, &mut out)
+            .unwrap();
+        for r in &out {
+            assert!(r.size() <= 1000);
+        }
+        let l = lines(&out);
+        assert_eq!(l.first().unwrap()["message"], "small");
+        assert_eq!(l.last().unwrap()["message"], "tail");
+        let parts: Vec<&serde_json::Value> = l.iter().filter(|v| v.get("part").is_some()).collect();
+        let n = parts.len();
+        assert!(n > 4);
+        let mut joined = String::new();
+        for (i, p) in parts.iter().enumerate() {
+            assert_eq!(p["part"], i + 1);
+            assert_eq!(p["parts"], n);
+            assert_eq!(p["id"], 1);
+            joined.push_str(p["message"].as_str().unwrap());
+        }
+        assert_eq!(joined, big);
+        assert_eq!(out.iter().map(|r| r.events).sum::<usize>(), 3);
+    }
+
+    #[test]
+    fn empty_payload_gives_no_record() {
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(
+                &data(&[]),
+                None,
+                &Enrichment::default(),
+                &BatchLimits::default(),
+                &mut out,
+            )
+            .unwrap();
+        assert!(out.is_empty());
+    }
+}
