@@ -34,7 +34,6 @@
 use crate::forward::BatchLimits;
 use crate::pattern::{FieldRef, Pattern, PatternError};
 use serde::Deserialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Environment variable: destination Kinesis stream ARN.
@@ -290,46 +289,14 @@ impl std::str::FromStr for MetricsMode {
     }
 }
 
-/// The record format sent to Kinesis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ForwardFormat {
-    /// The gzip JSON a CloudWatch Logs destination delivers (byte-identical when nothing is filtered out).
-    Cwl,
-    /// One JSON line per event, with enrichment.
-    Ndjson,
-}
+/// The record format sent to Kinesis (`cwl` or `ndjson`).
+pub use crate::forward::Format as ForwardFormat;
 
-impl std::str::FromStr for ForwardFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "cwl" => Ok(ForwardFormat::Cwl),
-            "ndjson" => Ok(ForwardFormat::Ndjson),
-            other => Err(format!("unknown forward format {other:?}; expected cwl or ndjson")),
-        }
-    }
-}
+/// A role to assume in the central account (its `Debug` redacts the External ID).
+pub use crate::forward::AssumeRole as RoleConfig;
 
-/// A role to assume in the central account.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RoleConfig {
-    /// The role ARN.
-    pub role_arn: String,
-    /// The External ID, if any. Never printed.
-    pub external_id: Option<String>,
-}
-
-impl fmt::Debug for RoleConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RoleConfig")
-            .field("role_arn", &self.role_arn)
-            .field(
-                "external_id",
-                &self.external_id.as_ref().map(|_| "** redacted **"),
-            )
-            .finish()
-    }
-}
+/// Role session name used when assuming the central role (shows in the central account's CloudTrail).
+pub const ROLE_SESSION_NAME: &str = "logrelay";
 
 /// The whole configuration.
 #[derive(Debug, Clone)]
@@ -403,6 +370,7 @@ impl Config {
                 Some(RoleConfig {
                     role_arn: arn,
                     external_id,
+                    session_name: ROLE_SESSION_NAME.to_string(),
                 })
             }
             None if external_id.is_some() => {
@@ -741,7 +709,7 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
     };
     check_metric_name(&name, location, "metricName", &t.metric_name)?;
     check_metric_name(&name, location, "metricNamespace", &t.metric_namespace)?;
-    let value = parse_metric_value(&pattern, &t.metric_value).map_err(|m| err(m))?;
+    let value = parse_metric_value(&pattern, &t.metric_value).map_err(err)?;
     if let Some(d) = t.default_value {
         if !d.is_finite() {
             return Err(err("defaultValue must be a finite number".into()));

@@ -173,7 +173,7 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         "logrelay started"
     );
     let (records, metrics) = build_sinks(&config, &sdk_config).await;
-    let relay = Relay::new(Pipeline::new(config, region), records, metrics);
+    let relay = Relay::new(Pipeline::new(config, region)?, records, metrics);
     let relay = &relay;
     lambda_runtime::run(service_fn(move |event| async move {
         handle(relay, event).await

@@ -6,9 +6,8 @@
 //! records and emit the metrics concurrently, each bounded by the deadline. The Lambda handler and
 //! `logrelay replay` both run a `Relay`; only their sinks differ.
 
-use crate::config::{Config, DimensionSource, ForwardFormat, MetricValue};
-use crate::enrich::Enrichment;
-use crate::forward::{self, ForwardError, Record, RecordSink, SendReport};
+use crate::config::{Config, DimensionSource, MetricValue};
+use crate::forward::{Encoder, ForwardError, Record, RecordSink, SendReport};
 use crate::metrics::cardinality::Admit;
 use crate::metrics::{
     CardinalityGuard, EmitReport, MetricBatch, MetricKey, MetricSink, MetricsError, ValueCounts,
@@ -75,18 +74,21 @@ pub struct Pipeline {
     region: Option<String>,
     plans: Mutex<HashMap<String, Arc<GroupPlan>>>,
     guard: Mutex<CardinalityGuard>,
+    encoder: Mutex<Encoder>,
 }
 
 impl Pipeline {
     /// Builds the pipeline for a validated configuration.
-    pub fn new(config: Arc<Config>, region: Option<String>) -> Self {
+    pub fn new(config: Arc<Config>, region: Option<String>) -> Result<Self, ForwardError> {
         let guard = CardinalityGuard::new(config.filters.len());
-        Pipeline {
+        let encoder = Encoder::new(config.forward_format, config.batch_limits)?;
+        Ok(Pipeline {
             config,
             region,
             plans: Mutex::new(HashMap::new()),
             guard: Mutex::new(guard),
-        }
+            encoder: Mutex::new(encoder),
+        })
     }
 
     /// The configuration.
@@ -299,20 +301,10 @@ impl Pipeline {
                 None => data.log_events.len(),
             };
             if stats.forwarded_events > 0 {
-                out.records = match self.config.forward_format {
-                    ForwardFormat::Cwl => {
-                        forward::encode_cwl(decoded, selection, &self.config.batch_limits)?
-                    }
-                    ForwardFormat::Ndjson => {
-                        let enrichment = Enrichment::for_payload(data, self.region.as_deref());
-                        forward::encode_ndjson(
-                            decoded,
-                            selection,
-                            &enrichment,
-                            &self.config.batch_limits,
-                        )?
-                    }
-                };
+                // A poisoned lock only means an earlier encode panicked; the encoder's buffers are
+                // cleared at each use, so it is safe to go on.
+                let mut encoder = self.encoder.lock().unwrap_or_else(|e| e.into_inner());
+                encoder.encode(decoded, selection, self.region.as_deref(), &mut out.records)?;
             }
             stats.records = out.records.len();
             stats.record_bytes = out.records.iter().map(|r| r.data.len()).sum();

@@ -234,7 +234,14 @@ async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
         _ => AnyMetricSink::Off(NullMetricSink),
     };
 
-    let relay = Relay::new(Pipeline::new(config, region), Some(records), metrics);
+    let pipeline = match Pipeline::new(config, region) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("logrelay replay: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let relay = Relay::new(pipeline, Some(records), metrics);
     let mut summary = Summary::default();
     let mut all_metrics = MetricBatch::new();
     let mut failed = false;

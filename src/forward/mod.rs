@@ -9,6 +9,7 @@
 //! - [`kinesis`]: the PutRecords call ([`KinesisSink`]) and cross-account clients;
 //! - [`local`]: sinks that write files, count, or keep records in memory.
 
+pub mod any;
 pub mod batch;
 pub mod cwl;
 pub mod kinesis;
@@ -17,6 +18,7 @@ pub mod ndjson;
 pub mod record;
 pub mod retry;
 
+pub use any::AnyRecordSink;
 pub use batch::BatchLimits;
 pub use kinesis::{kinesis_client, AssumeRole, KinesisSink};
 pub use local::{DirSink, MemorySink, NullSink};

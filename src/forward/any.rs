@@ -1,0 +1,57 @@
+//! The record sinks logrelay ships, behind one type chosen at start-up (Lambda or `replay`).
+
+use super::{
+    kinesis_client, AssumeRole, BatchLimits, DirSink, Format, ForwardError, KinesisSink, NullSink,
+    Record, RecordSink, SendReport,
+};
+use std::path::Path;
+use std::time::Instant;
+
+/// Kinesis, a directory, or a counting null sink.
+#[derive(Debug)]
+pub enum AnyRecordSink {
+    /// PutRecords to a stream.
+    Kinesis(KinesisSink),
+    /// One file per record.
+    Directory(DirSink),
+    /// Counts only.
+    Null(NullSink),
+}
+
+impl AnyRecordSink {
+    /// PutRecords to `stream_arn`, as `assume_role` when given, with a client built from `sdk_config`.
+    pub async fn kinesis(
+        sdk_config: &aws_config::SdkConfig,
+        stream_arn: &str,
+        assume_role: Option<&AssumeRole>,
+        limits: &BatchLimits,
+    ) -> Self {
+        let client = kinesis_client(sdk_config, assume_role).await;
+        AnyRecordSink::Kinesis(KinesisSink::new(client, stream_arn).with_limits(*limits))
+    }
+
+    /// Files in `dir`, named for `format`.
+    pub fn directory(dir: &Path, format: Format) -> Result<Self, std::io::Error> {
+        std::fs::create_dir_all(dir)?;
+        Ok(AnyRecordSink::Directory(DirSink::new(dir, format)))
+    }
+
+    /// Counts records and bytes.
+    pub fn null() -> Self {
+        AnyRecordSink::Null(NullSink::default())
+    }
+}
+
+impl RecordSink for AnyRecordSink {
+    async fn send(
+        &self,
+        records: Vec<Record>,
+        deadline: Option<Instant>,
+    ) -> Result<SendReport, ForwardError> {
+        match self {
+            AnyRecordSink::Kinesis(s) => s.send(records, deadline).await,
+            AnyRecordSink::Directory(s) => s.send(records, deadline).await,
+            AnyRecordSink::Null(s) => s.send(records, deadline).await,
+        }
+    }
+}
