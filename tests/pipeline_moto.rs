@@ -1,0 +1,190 @@
+//! The whole relay — decode, filters, PutMetricData, PutRecords — against a moto server, through the
+//! real `aws-sdk-kinesis` and `aws-sdk-cloudwatch` clients: what arrives in Kinesis and CloudWatch is
+//! read back and compared with what was sent.
+
+mod common;
+
+use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+use common::moto::{sdk_config, unique_name, Moto};
+use logrelay::config::Config;
+use logrelay::handler::build_sinks;
+use logrelay::pipeline::{Pipeline, Relay, RelayError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Events timestamped now (CloudWatch accepts datapoints up to two weeks old only).
+fn recent_events(n: usize) -> Vec<common::FixtureEvent> {
+    let t0 = now_ms() - 5_000;
+    common::events(n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (id, _, m))| (id, t0 + i as i64, m))
+        .collect()
+}
+
+fn config(vars: &[(&str, String)]) -> Config {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned()).unwrap()
+}
+
+async fn metric_sum(
+    cw: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    name: &str,
+    dims: &[(&str, &str)],
+) -> f64 {
+    let now = SystemTime::now();
+    let out = cw
+        .get_metric_statistics()
+        .namespace(namespace)
+        .metric_name(name)
+        .set_dimensions(Some(
+            dims.iter()
+                .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+                .collect(),
+        ))
+        .start_time((now - Duration::from_secs(3600)).into())
+        .end_time((now + Duration::from_secs(3600)).into())
+        .period(60)
+        .statistics(Statistic::Sum)
+        .send()
+        .await
+        .unwrap();
+    out.datapoints().iter().filter_map(|d| d.sum()).sum()
+}
+
+#[tokio::test]
+async fn records_and_metrics_arrive_in_kinesis_and_cloudwatch() {
+    let moto = Moto::shared();
+    let sdk = sdk_config(moto.endpoint()).await;
+    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+    let stream = unique_name("relay");
+    let arn = common::create_stream(&kinesis, &stream, 1).await;
+    let namespace = unique_name("Relay");
+    let cfg = Arc::new(config(&[
+        ("LOGRELAY_KINESIS_STREAM_ARN", arn.clone()),
+        ("LOGRELAY_METRICS", "put".into()),
+        ("LOGRELAY_METRIC_NAMESPACE", namespace.clone()),
+    ]));
+    let (records, metrics) = build_sinks(&cfg, &sdk).await;
+    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+
+    let events = recent_events(40);
+    let group = "/ecs/orders";
+    let gz = common::gzip(common::payload_json("123456789012", group, "ecs/api/abc", &events).as_bytes());
+    let report = relay
+        .handle_event(common::lambda_event(&gz).as_bytes(), Some(Instant::now() + Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(report.stats.events, 40);
+    assert_eq!(report.stats.records, 1);
+    assert!(report.metrics_error.is_none(), "{:?}", report.metrics_error);
+
+    // Kinesis: one record, the payload's gzip byte for byte (cwl pass-through).
+    let got = common::read_all(&kinesis, &stream).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, gz);
+
+    // CloudWatch: ErrorCount per log group equals the events containing ERROR.
+    let errors = events.iter().filter(|(_, _, m)| m.contains("ERROR")).count();
+    assert!(errors > 0);
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let sum = metric_sum(&cw, &namespace, "ErrorCount", &[("LogGroup", group)]).await;
+    assert_eq!(sum, errors as f64);
+}
+
+#[tokio::test]
+async fn a_failing_putmetricdata_does_not_stop_forwarding() {
+    let moto = Moto::shared();
+    let sdk = sdk_config(moto.endpoint()).await;
+    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+    let stream = unique_name("cwdown");
+    let arn = common::create_stream(&kinesis, &stream, 1).await;
+    let cfg = Arc::new(config(&[
+        ("LOGRELAY_KINESIS_STREAM_ARN", arn),
+        ("LOGRELAY_METRICS", "put".into()),
+    ]));
+    // Kinesis through moto; CloudWatch through an endpoint where nothing listens.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cw_sdk = sdk
+        .to_builder()
+        .endpoint_url(format!("http://127.0.0.1:{closed}"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    let (records, _) = build_sinks(&cfg, &sdk).await;
+    let metrics = logrelay::metrics::AnyMetricSink::CloudWatch(
+        logrelay::metrics::cloudwatch::CloudWatchSink::new(aws_sdk_cloudwatch::Client::new(&cw_sdk)),
+    );
+    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let events = recent_events(12);
+    let gz = common::gzip(common::payload_json("123456789012", "/ecs/a", "s", &events).as_bytes());
+    let report = relay
+        .handle_event(common::lambda_event(&gz).as_bytes(), Some(Instant::now() + Duration::from_secs(30)))
+        .await
+        .expect("forwarding succeeds although metrics fail");
+    let err = report.metrics_error.expect("the metrics failure is reported");
+    assert!(err.contains("PutMetricData"), "{err}");
+    assert_eq!(common::read_all(&kinesis, &stream).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_undecodable_payload_fails_the_invocation_and_sends_nothing() {
+    let moto = Moto::shared();
+    let sdk = sdk_config(moto.endpoint()).await;
+    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+    let stream = unique_name("bad");
+    let arn = common::create_stream(&kinesis, &stream, 1).await;
+    let cfg = Arc::new(config(&[
+        ("LOGRELAY_KINESIS_STREAM_ARN", arn),
+        ("LOGRELAY_METRICS", "off".into()),
+    ]));
+    let (records, metrics) = build_sinks(&cfg, &sdk).await;
+    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let truncated = {
+        let gz = common::gzip(common::payload_json("1", "/g", "s", &recent_events(3)).as_bytes());
+        common::lambda_event(&gz[..gz.len() / 2])
+    };
+    let err = relay.handle_event(truncated.as_bytes(), None).await.unwrap_err();
+    assert!(matches!(err, RelayError::Payload(_)), "{err}");
+    assert!(common::read_all(&kinesis, &stream).await.is_empty());
+}
+
+#[tokio::test]
+async fn events_of_the_functions_own_log_group_are_skipped() {
+    let moto = Moto::shared();
+    let sdk = sdk_config(moto.endpoint()).await;
+    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+    let stream = unique_name("loop");
+    let arn = common::create_stream(&kinesis, &stream, 1).await;
+    let own = "/aws/lambda/logrelay";
+    let cfg = Arc::new(config(&[
+        ("LOGRELAY_KINESIS_STREAM_ARN", arn),
+        ("LOGRELAY_METRICS", "off".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", own.into()),
+    ]));
+    let (records, metrics) = build_sinks(&cfg, &sdk).await;
+    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let gz = common::gzip(common::payload_json("1", own, "s", &recent_events(5)).as_bytes());
+    let report = relay
+        .handle_event(common::lambda_event(&gz).as_bytes(), None)
+        .await
+        .unwrap();
+    assert!(report.stats.skipped_own_log_group);
+    assert_eq!(report.stats.records, 0);
+    assert!(report.metrics.is_empty());
+    assert!(common::read_all(&kinesis, &stream).await.is_empty());
+}
