@@ -1,0 +1,440 @@
+//! Evaluating many filters on one event with shared work.
+
+use super::ast::Step;
+use super::compile::{resolve, JsonMatcher, Layout, Matcher, SpaceMatcher};
+use super::error::{PatternError, PatternErrorKind};
+use super::fields::split_fields;
+use super::{semantics, FieldRef, Pattern, PatternKind};
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde_json::Value as Json;
+use std::borrow::Cow;
+
+/// Many filters evaluated together on each event.
+///
+/// Shared work per event: all literal terms of all term filters are found in one Aho-Corasick pass
+/// (overlapping search, results in a bitset); the message is parsed as JSON at most once (only if
+/// some filter is a JSON pattern and the message starts with `{`), and split into fields at most
+/// once (only if some filter is space-delimited).
+#[derive(Debug)]
+pub struct FilterSet {
+    patterns: Vec<Pattern>,
+    /// Per pattern: its literal indices → global literal ids (term patterns only).
+    literal_ids: Vec<Vec<usize>>,
+    /// The automaton over the non-empty literals; `ac_ids[k]` is the global id of its pattern k.
+    ac: Option<AhoCorasick>,
+    ac_ids: Vec<usize>,
+    /// Fallback if the automaton could not be built: (global id, text).
+    plain: Vec<(usize, String)>,
+    /// Global ids of the empty literal, which occurs in every message.
+    always: Vec<usize>,
+    literal_count: usize,
+    any_json: bool,
+    any_space: bool,
+}
+
+/// Reusable working memory for [`FilterSet::eval`]; make one per thread with
+/// [`FilterSet::scratch`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    found: Vec<u64>,
+    fields: Vec<(usize, usize)>,
+    json: Option<Json>,
+}
+
+impl FilterSet {
+    /// Builds the set (and its shared literal automaton).
+    pub fn new(patterns: impl IntoIterator<Item = Pattern>) -> FilterSet {
+        let patterns: Vec<Pattern> = patterns.into_iter().collect();
+        let mut texts: Vec<String> = Vec::new();
+        let mut literal_ids = Vec::with_capacity(patterns.len());
+        let (mut any_json, mut any_space) = (false, false);
+        for p in &patterns {
+            let mut ids = Vec::new();
+            match p.matcher() {
+                Matcher::Terms(t) => {
+                    for l in &t.literals {
+                        let id = match texts.iter().position(|x| x == l) {
+                            Some(i) => i,
+                            None => {
+                                texts.push(l.clone());
+                                texts.len() - 1
+                            }
+                        };
+                        ids.push(id);
+                    }
+                }
+                Matcher::Json(_) => any_json = true,
+                Matcher::Space(_) => any_space = true,
+                Matcher::MatchAll | Matcher::Regex(_) => {}
+            }
+            literal_ids.push(ids);
+        }
+        let mut always = Vec::new();
+        let mut ac_ids = Vec::new();
+        let mut ac_texts = Vec::new();
+        for (id, t) in texts.iter().enumerate() {
+            if t.is_empty() {
+                always.push(id);
+            } else {
+                ac_ids.push(id);
+                ac_texts.push(t.as_str());
+            }
+        }
+        let (ac, plain) = if ac_texts.is_empty() {
+            (None, Vec::new())
+        } else {
+            match AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&ac_texts)
+            {
+                Ok(ac) => (Some(ac), Vec::new()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "literal automaton not built; searching terms one by one");
+                    let plain = ac_ids
+                        .iter()
+                        .zip(&ac_texts)
+                        .map(|(&id, t)| (id, (*t).to_owned()))
+                        .collect();
+                    (None, plain)
+                }
+            }
+        };
+        FilterSet {
+            patterns,
+            literal_ids,
+            ac,
+            ac_ids,
+            plain,
+            always,
+            literal_count: texts.len(),
+            any_json,
+            any_space,
+        }
+    }
+
+    /// Number of filters.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Whether the set has no filters.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Filter `index` (panics if out of range, like slice indexing).
+    pub fn pattern(&self, index: usize) -> &Pattern {
+        &self.patterns[index]
+    }
+
+    /// Working memory sized for this set.
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            found: vec![0; self.literal_count.div_ceil(64)],
+            fields: Vec::with_capacity(32),
+            json: None,
+        }
+    }
+
+    /// Evaluates every filter on one message; calls `on_match(i, &captures)` for each matching
+    /// filter `i`, in increasing `i`.
+    pub fn eval<F: FnMut(usize, &Captures<'_>)>(
+        &self,
+        message: &str,
+        scratch: &mut Scratch,
+        mut on_match: F,
+    ) {
+        self.prepare(message, scratch);
+        let scratch = &*scratch;
+        for (i, p) in self.patterns.iter().enumerate() {
+            let inner = match p.matcher() {
+                Matcher::MatchAll => Some(CapInner::Empty),
+                Matcher::Regex(r) => r.is_match(message).then_some(CapInner::Empty),
+                Matcher::Terms(t) => {
+                    let ids = &self.literal_ids[i];
+                    t.matches(|l| ids.get(l).is_some_and(|&g| bit(&scratch.found, g)))
+                        .then_some(CapInner::Empty)
+                }
+                Matcher::Json(m) => match &scratch.json {
+                    Some(root) if m.matches(root) => Some(CapInner::Json { root, m }),
+                    _ => None,
+                },
+                Matcher::Space(m) => {
+                    let fields = scratch.fields.as_slice();
+                    let text = |j: usize| {
+                        fields
+                            .get(j)
+                            .and_then(|&(a, b)| message.get(a..b))
+                            .unwrap_or("")
+                    };
+                    match m.layout(fields.len()) {
+                        Some(layout) if m.matches(fields.len(), text) => {
+                            Some(CapInner::Space { fields, m, layout })
+                        }
+                        _ => None,
+                    }
+                }
+            };
+            if let Some(inner) = inner {
+                on_match(
+                    i,
+                    &Captures {
+                        message,
+                        pattern: p,
+                        inner,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The shared per-event work.
+    fn prepare(&self, message: &str, s: &mut Scratch) {
+        let words = self.literal_count.div_ceil(64);
+        s.found.clear();
+        s.found.resize(words, 0);
+        for &id in &self.always {
+            set_bit(&mut s.found, id);
+        }
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(message) {
+                if let Some(&id) = self.ac_ids.get(m.pattern().as_usize()) {
+                    set_bit(&mut s.found, id);
+                }
+            }
+        }
+        for (id, t) in &self.plain {
+            if message.contains(t.as_str()) {
+                set_bit(&mut s.found, *id);
+            }
+        }
+        s.json = None;
+        if self.any_json && message.trim_start().starts_with('{') {
+            // serde_json stops at its recursion limit (128) with an error: no match, no overflow.
+            s.json = serde_json::from_str::<Json>(message).ok();
+        }
+        s.fields.clear();
+        if self.any_space {
+            split_fields(message, &mut s.fields);
+        }
+    }
+}
+
+fn bit(v: &[u64], i: usize) -> bool {
+    v.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+fn set_bit(v: &mut [u64], i: usize) {
+    if let Some(w) = v.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
+/// What a matching filter saw in the event.
+#[derive(Debug)]
+pub struct Captures<'a> {
+    message: &'a str,
+    pattern: &'a Pattern,
+    inner: CapInner<'a>,
+}
+
+#[derive(Debug)]
+enum CapInner<'a> {
+    Empty,
+    Json {
+        root: &'a Json,
+        m: &'a JsonMatcher,
+    },
+    Space {
+        fields: &'a [(usize, usize)],
+        m: &'a SpaceMatcher,
+        layout: Layout,
+    },
+}
+
+/// A value taken from an event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue<'a> {
+    /// Text (a space-delimited field, a JSON string).
+    Str(Cow<'a, str>),
+    /// A JSON number.
+    Number(f64),
+    /// A JSON boolean.
+    Bool(bool),
+    /// JSON `null`.
+    Null,
+    /// A JSON object or array.
+    Composite,
+}
+
+impl FieldValue<'_> {
+    /// The value as a number: numbers, and strings that parse as a finite number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            FieldValue::Number(n) => Some(*n),
+            FieldValue::Str(s) => semantics::parse_number(s.trim()),
+            _ => None,
+        }
+    }
+
+    /// The value as a dimension value; None for objects and arrays.
+    pub fn to_text(&self) -> Option<Cow<'_, str>> {
+        Some(match self {
+            FieldValue::Str(s) => Cow::Borrowed(s.as_ref()),
+            FieldValue::Number(n) => Cow::Owned(n.to_string()),
+            FieldValue::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            FieldValue::Null => Cow::Borrowed("null"),
+            FieldValue::Composite => return None,
+        })
+    }
+}
+
+fn json_value(node: &Json) -> FieldValue<'_> {
+    match node {
+        Json::String(s) => FieldValue::Str(Cow::Borrowed(s)),
+        Json::Number(n) => n.as_f64().map_or(FieldValue::Composite, FieldValue::Number),
+        Json::Bool(b) => FieldValue::Bool(*b),
+        Json::Null => FieldValue::Null,
+        Json::Array(_) | Json::Object(_) => FieldValue::Composite,
+    }
+}
+
+impl Captures<'_> {
+    /// The message this match is about.
+    pub fn message(&self) -> &str {
+        self.message
+    }
+
+    /// The pattern that matched.
+    pub fn pattern(&self) -> &Pattern {
+        self.pattern
+    }
+
+    /// The value a FieldRef (made by the pattern of the filter being reported) points at in this
+    /// event.
+    pub fn get(&self, r: &FieldRef) -> Option<FieldValue<'_>> {
+        match (&self.inner, &r.target) {
+            (CapInner::Json { root, .. }, RefTarget::Json(steps)) => {
+                resolve(root, steps).map(json_value)
+            }
+            (CapInner::Space { fields, layout, .. }, RefTarget::SpaceSpec(spec)) => {
+                self.field_text(fields, layout.field_of(*spec))
+            }
+            (CapInner::Space { fields, .. }, RefTarget::SpacePos(i)) => self.field_text(fields, *i),
+            _ => None,
+        }
+    }
+
+    fn field_text(&self, fields: &[(usize, usize)], i: usize) -> Option<FieldValue<'_>> {
+        let &(a, b) = fields.get(i)?;
+        Some(FieldValue::Str(Cow::Borrowed(self.message.get(a..b)?)))
+    }
+
+    /// The extractedValues as TestMetricFilter would report them (allocates; for CLI/tests).
+    pub fn extracted(&self) -> Vec<(String, String)> {
+        match &self.inner {
+            CapInner::Empty => Vec::new(),
+            CapInner::Json { root, m } => m
+                .selectors
+                .iter()
+                .filter_map(|(key, steps)| {
+                    let v = match resolve(root, steps)? {
+                        Json::String(s) => s.clone(),
+                        Json::Number(n) => n.to_string(),
+                        Json::Bool(b) => b.to_string(),
+                        Json::Null => "null".to_owned(),
+                        Json::Array(_) | Json::Object(_) => return None,
+                    };
+                    Some((key.clone(), v))
+                })
+                .collect(),
+            CapInner::Space { fields, m, layout } => fields
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, b))| {
+                    let key = match layout
+                        .spec_of(i)
+                        .and_then(|s| m.specs.get(s))
+                        .and_then(|s| s.name.as_deref())
+                    {
+                        Some(n) => format!("${n}"),
+                        None => format!("${}", i + 1),
+                    };
+                    (key, self.message.get(a..b).unwrap_or("").to_owned())
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a [`FieldRef`] points at.
+#[derive(Clone, Debug)]
+pub(crate) enum RefTarget {
+    Json(Vec<Step>),
+    SpaceSpec(usize),
+    /// 0-based field position.
+    SpacePos(usize),
+}
+
+pub(crate) fn field_ref(p: &Pattern, reference: &str) -> Result<FieldRef, PatternError> {
+    let err = |msg: String| {
+        Err(PatternError::new(
+            PatternErrorKind::FieldRef(msg),
+            0..reference.len(),
+            reference,
+        ))
+    };
+    let target = match p.matcher() {
+        Matcher::Json(_) => {
+            if !reference.starts_with("$.") {
+                return err(format!(
+                    "a JSON pattern's values are referenced by a selector like $.field, not {reference:?}"
+                ));
+            }
+            RefTarget::Json(super::parser::parse_selector(reference)?)
+        }
+        Matcher::Space(m) => {
+            let Some(rest) = reference.strip_prefix('$') else {
+                return err(format!(
+                    "a space-delimited pattern's fields are referenced as $name or $N, not {reference:?}"
+                ));
+            };
+            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+                match rest.parse::<usize>() {
+                    Ok(n) if n >= 1 && (m.ellipsis.is_some() || n <= m.specs.len()) => {
+                        RefTarget::SpacePos(n - 1)
+                    }
+                    _ => {
+                        return err(format!(
+                        "{reference} is not a field position of this pattern (it has {} fields)",
+                        m.specs.len()
+                    ))
+                    }
+                }
+            } else {
+                match m.specs.iter().position(|s| s.name.as_deref() == Some(rest)) {
+                    Some(i) => RefTarget::SpaceSpec(i),
+                    None => {
+                        return err(format!(
+                            "the pattern has no field named {rest:?} (fields covered by '...' are referenced by position, $N)"
+                        ))
+                    }
+                }
+            }
+        }
+        _ => {
+            let kind = match p.kind() {
+                PatternKind::MatchAll => "match-all",
+                PatternKind::Regex => "regex",
+                _ => "term",
+            };
+            return err(format!(
+                "{reference:?} refers to a field, but this is a {kind} pattern: only JSON and space-delimited patterns have fields"
+            ));
+        }
+    };
+    Ok(FieldRef {
+        text: reference.to_owned(),
+        target,
+    })
+}
