@@ -1,6 +1,9 @@
 //! The `logrelay` binary: the Lambda function when started by the Lambda runtime
 //! (`AWS_LAMBDA_RUNTIME_API` is set), the CLI otherwise.
 
+// The Lambda future (runtime + SDK clients) nests deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 use clap::Parser;
 use logrelay::cli::{Cli, Command};
 use std::process::ExitCode;

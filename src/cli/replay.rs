@@ -85,8 +85,34 @@ pub struct Summary {
     pub records: usize,
     /// Bytes of record data.
     pub record_bytes: usize,
-    /// Sum of the emitted values per namespace and metric name.
+    /// Sum of the emitted values per namespace and metric name (whole numbers print without `.0`).
+    #[serde(serialize_with = "serialize_sums")]
     pub metrics: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+fn serialize_sums<S: serde::Serializer>(
+    sums: &BTreeMap<String, BTreeMap<String, f64>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    /// Below 2^53 every whole f64 is an exact integer.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let mut outer = serializer.serialize_map(Some(sums.len()))?;
+    for (namespace, metrics) in sums {
+        let inner: BTreeMap<&str, serde_json::Value> = metrics
+            .iter()
+            .map(|(name, &v)| {
+                let value = if v.fract() == 0.0 && v.abs() < EXACT {
+                    serde_json::Value::from(v as i64)
+                } else {
+                    serde_json::Value::from(v)
+                };
+                (name.as_str(), value)
+            })
+            .collect();
+        outer.serialize_entry(namespace, &inner)?;
+    }
+    outer.end()
 }
 
 impl ReplayArgs {
