@@ -284,7 +284,9 @@ impl std::str::FromStr for MetricsMode {
             "put" => Ok(MetricsMode::Put),
             "emf" => Ok(MetricsMode::Emf),
             "off" => Ok(MetricsMode::Off),
-            other => Err(format!("unknown metrics mode {other:?}; expected put, emf or off")),
+            other => Err(format!(
+                "unknown metrics mode {other:?}; expected put, emf or off"
+            )),
         }
     }
 }
@@ -347,13 +349,15 @@ impl Config {
             None => ForwardFormat::Cwl,
         };
         let stream_arn = match var(ENV_KINESIS_STREAM_ARN) {
-            Some(arn) => Some(validate_stream_arn(arn.trim()).map_err(|message| {
-                ConfigError::Env {
-                    var: ENV_KINESIS_STREAM_ARN,
-                    value: arn.clone(),
-                    message,
-                }
-            })?),
+            Some(arn) => {
+                Some(
+                    validate_stream_arn(arn.trim()).map_err(|message| ConfigError::Env {
+                        var: ENV_KINESIS_STREAM_ARN,
+                        value: arn.clone(),
+                        message,
+                    })?,
+                )
+            }
             None => None,
         };
         let external_id = var(ENV_EXTERNAL_ID);
@@ -588,12 +592,15 @@ pub fn parse_filter_document(bytes: &[u8], origin: &str) -> Result<Vec<MetricFil
         path: PathBuf::from(origin),
         message,
     };
-    let doc: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| file_error(format!("not valid JSON: {e}")))?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| file_error(format!("not valid JSON: {e}")))?;
     let (items, key) = match doc {
         serde_json::Value::Array(items) => (items, ""),
         serde_json::Value::Object(mut map) => {
-            if let Some(unknown) = map.keys().find(|k| *k != "metricFilters" && *k != "nextToken") {
+            if let Some(unknown) = map
+                .keys()
+                .find(|k| *k != "metricFilters" && *k != "nextToken")
+            {
                 return Err(file_error(format!(
                     "unknown top-level field {unknown:?}; expected {{\"metricFilters\": [...]}} or a list of filters"
                 )));
@@ -685,7 +692,7 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
     let scope = match (doc.log_group_name, doc.log_group_name_prefix) {
         (Some(_), Some(_)) => {
             return Err(err(
-                "give logGroupName or logGroupNamePrefix, not both".into(),
+                "give logGroupName or logGroupNamePrefix, not both".into()
             ))
         }
         (Some(g), None) if g.is_empty() => return Err(err("logGroupName is empty".into())),
@@ -796,7 +803,12 @@ fn parse_metric_value(pattern: &Pattern, text: &str) -> Result<MetricValue, Stri
     }
 }
 
-fn check_metric_name(name: &str, location: &str, what: &str, value: &str) -> Result<(), ConfigError> {
+fn check_metric_name(
+    name: &str,
+    location: &str,
+    what: &str,
+    value: &str,
+) -> Result<(), ConfigError> {
     let n = value.chars().count();
     if n == 0 || n > MAX_METRIC_NAME_CHARS {
         return Err(ConfigError::Filter {
@@ -857,7 +869,10 @@ mod tests {
     #[test]
     fn bad_environment_values_name_the_variable() {
         let e = config(&[(ENV_METRICS, "loud")]).unwrap_err().to_string();
-        assert!(e.contains("LOGRELAY_METRICS") && e.contains("put, emf or off"), "{e}");
+        assert!(
+            e.contains("LOGRELAY_METRICS") && e.contains("put, emf or off"),
+            "{e}"
+        );
         let e = config(&[(ENV_KINESIS_STREAM_ARN, "my-stream")])
             .unwrap_err()
             .to_string();
@@ -866,7 +881,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("LOGRELAY_KINESIS_MAX_RECORDS"), "{e}");
-        let e = config(&[(ENV_EXTERNAL_ID, "s3cret")]).unwrap_err().to_string();
+        let e = config(&[(ENV_EXTERNAL_ID, "s3cret")])
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("s3cret"), "external id leaked: {e}");
     }
 
@@ -886,7 +903,10 @@ mod tests {
                 ENV_KINESIS_STREAM_ARN,
                 "arn:aws:kinesis:eu-west-1:111122223333:stream/central-logs",
             ),
-            (ENV_ASSUME_ROLE_ARN, "arn:aws:iam::111122223333:role/logrelay-writer"),
+            (
+                ENV_ASSUME_ROLE_ARN,
+                "arn:aws:iam::111122223333:role/logrelay-writer",
+            ),
             (ENV_EXTERNAL_ID, "s3cret"),
         ])
         .unwrap();
@@ -926,7 +946,10 @@ mod tests {
         assert_eq!(filters[0].scope, LogGroupScope::Exact("/ecs/orders".into()));
         assert_eq!(filters[0].transformation.default_value, Some(0.0));
         assert_eq!(filters[1].scope, LogGroupScope::Prefix("/ecs/".into()));
-        assert!(matches!(filters[1].transformation.value, MetricValue::Field { .. }));
+        assert!(matches!(
+            filters[1].transformation.value,
+            MetricValue::Field { .. }
+        ));
         assert_eq!(filters[1].transformation.dimensions.len(), 2);
         assert!(filters[1].scope.applies_to("/ecs/payments"));
         assert!(!filters[1].scope.applies_to("/aws/lambda/x"));
@@ -951,7 +974,10 @@ mod tests {
         let e = filter_error(
             r#"{"filterName":"x","filterPattern":"[a, b","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1"}]}"#,
         );
-        assert!(e.contains("\"x\"") && e.contains("metricFilters[0]") && e.contains("column"), "{e}");
+        assert!(
+            e.contains("\"x\"") && e.contains("metricFilters[0]") && e.contains("column"),
+            "{e}"
+        );
 
         let e = filter_error(
             r#"{"filterName":"x","filterPattern":"ERROR","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1","colour":"red"}]}"#,

@@ -28,8 +28,13 @@ pub async fn build_sinks(
 ) -> (Option<AnyRecordSink>, AnyMetricSink) {
     let records = match &config.stream_arn {
         Some(arn) => Some(
-            AnyRecordSink::kinesis(sdk_config, arn, config.assume_role.as_ref(), &config.batch_limits)
-                .await,
+            AnyRecordSink::kinesis(
+                sdk_config,
+                arn,
+                config.assume_role.as_ref(),
+                &config.batch_limits,
+            )
+            .await,
         ),
         None => None,
     };

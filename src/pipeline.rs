@@ -13,8 +13,8 @@ use crate::metrics::{
     CardinalityGuard, EmitReport, MetricBatch, MetricKey, MetricSink, MetricsError, ValueCounts,
     MINUTE_MS,
 };
-use crate::payload::{Decoded, Decoder, MessageType, PayloadError};
 use crate::pattern::FilterSet;
+use crate::payload::{Decoded, Decoder, MessageType, PayloadError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -92,7 +92,11 @@ fn replay_of_the_sample_events_counts_forwards_and_measures_everything() {
         ],
         &all_event_files(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = summary(&out);
 
     let events: usize = DATA_EVENTS.iter().map(|n| messages(n).len()).sum();
@@ -147,7 +151,11 @@ fn ndjson_records_hold_every_event_once() {
         ],
         &all_event_files(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = summary(&out);
     let mut lines = Vec::new();
     for path in sorted_files(dir.path()) {
@@ -207,7 +215,11 @@ fn a_json_filter_pattern_and_a_forward_pattern() {
         ],
         &all_event_files(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = summary(&out);
     let json_errors = messages("lambda-json.json")
         .iter()
@@ -229,14 +241,11 @@ fn a_json_filter_pattern_and_a_forward_pattern() {
     let mut forwarded = 0;
     for path in sorted_files(dir.path()) {
         let gz = std::fs::read(path).unwrap();
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(&gz[..])
-            .read_to_string(&mut text)
-            .unwrap();
-        let v: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(v["messageType"], "DATA_MESSAGE");
-        for e in v["logEvents"].as_array().unwrap() {
-            let m = e["message"].as_str().unwrap();
+        let mut decoder = logrelay::payload::Decoder::default();
+        let decoded = decoder.decode_gzip(&gz).unwrap();
+        assert_eq!(decoded.data.message_type.as_str(), "DATA_MESSAGE");
+        for e in &decoded.data.log_events {
+            let m = &e.message;
             assert!(m.contains("ERROR") || m.contains("CRITICAL"), "{m}");
             forwarded += 1;
         }
@@ -261,7 +270,11 @@ fn a_metric_filter_file_with_dimensions_and_default_values() {
     )
     .unwrap();
     let out = replay(&["--config", config.to_str().unwrap()], &all_event_files());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = summary(&out);
     let latency: f64 = messages("lambda-json.json")
         .iter()
@@ -298,10 +311,7 @@ fn an_undecodable_file_is_named_and_fails_the_run_after_the_others() {
 
 #[test]
 fn an_invalid_pattern_is_a_usage_error_with_the_column() {
-    let out = replay(
-        &["--filter-pattern", "[a, b"],
-        &[event("ecs-orders.json")],
-    );
+    let out = replay(&["--filter-pattern", "[a, b"], &[event("ecs-orders.json")]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("column"), "{stderr}");

@@ -20,5 +20,5 @@ pub enum Command {
     /// Test a filter pattern against log messages, like `aws logs test-metric-filter`.
     TestMetricFilter(test_metric_filter::TestMetricFilterArgs),
     /// Run the Lambda pipeline on Lambda event files with local sinks.
-    Replay(replay::ReplayArgs),
+    Replay(Box<replay::ReplayArgs>),
 }

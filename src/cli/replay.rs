@@ -131,7 +131,10 @@ impl ReplayArgs {
             m.insert(ENV_METRIC_NAMESPACE, n.clone());
         }
         m.insert(ENV_FORWARD_FORMAT, self.forward_format.clone());
-        m.insert(ENV_FORWARD_PATTERN, self.forward_pattern.clone().unwrap_or_default());
+        m.insert(
+            ENV_FORWARD_PATTERN,
+            self.forward_pattern.clone().unwrap_or_default(),
+        );
         m.insert(ENV_METRICS, self.metrics.clone());
         m.insert(
             ENV_KINESIS_STREAM_ARN,
@@ -141,7 +144,10 @@ impl ReplayArgs {
             ENV_ASSUME_ROLE_ARN,
             self.assume_role_arn.clone().unwrap_or_default(),
         );
-        m.insert(ENV_EXTERNAL_ID, self.external_id.clone().unwrap_or_default());
+        m.insert(
+            ENV_EXTERNAL_ID,
+            self.external_id.clone().unwrap_or_default(),
+        );
         if let Some(b) = self.max_decompressed_bytes {
             m.insert(ENV_MAX_DECOMPRESSED_BYTES, b.to_string());
         }
@@ -228,7 +234,8 @@ async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
 
     let records = match (&config.stream_arn, &sdk_config, &args.records_out) {
         (Some(arn), Some(sdk), _) => {
-            AnyRecordSink::kinesis(sdk, arn, config.assume_role.as_ref(), &config.batch_limits).await
+            AnyRecordSink::kinesis(sdk, arn, config.assume_role.as_ref(), &config.batch_limits)
+                .await
         }
         (_, _, Some(dir)) => match AnyRecordSink::directory(dir, config.forward_format) {
             Ok(s) => s,

@@ -207,11 +207,7 @@ mod tests {
         let (reqs, rejected) = plan(&b, now);
         assert!(rejected.is_empty());
         assert_eq!(reqs.len(), 1);
-        let lens: Vec<usize> = reqs[0]
-            .datums
-            .iter()
-            .map(|d| d.values().len())
-            .collect();
+        let lens: Vec<usize> = reqs[0].datums.iter().map(|d| d.values().len()).collect();
         assert_eq!(lens, vec![150, 150, 100]);
         let count: f64 = reqs[0].datums.iter().flat_map(|d| d.counts()).sum();
         assert_eq!(count, 400.0);

@@ -134,7 +134,10 @@ mod tests {
         let m = &v["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(m["Namespace"], "LogRelay");
         assert_eq!(m["Dimensions"], serde_json::json!([["LogGroup"]]));
-        assert_eq!(m["Metrics"][0], serde_json::json!({"Name":"ErrorCount","Unit":"Count"}));
+        assert_eq!(
+            m["Metrics"][0],
+            serde_json::json!({"Name":"ErrorCount","Unit":"Count"})
+        );
         assert_eq!(v["LogGroup"], "/ecs/orders");
         assert_eq!(v["ErrorCount"], serde_json::json!([1.0, 1.0, 1.0]));
     }

@@ -126,7 +126,9 @@ impl MetricBatch {
     }
 
     /// Sum of values per namespace and metric name (the `replay` summary).
-    pub fn sums(&self) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>> {
+    pub fn sums(
+        &self,
+    ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>> {
         let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>> =
             Default::default();
         for (k, v) in &self.data {
