@@ -61,8 +61,16 @@ impl From<RelayError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Converts the invocation deadline (milliseconds since the epoch) into an `Instant`.
+/// 2000-01-01T00:00:00Z in milliseconds: a "deadline" before it is not a point in time.
+const EPOCH_2000_MS: u64 = 946_684_800_000;
+
+/// Converts the invocation deadline into an `Instant`. Lambda sends milliseconds since the epoch
+/// (`Lambda-Runtime-Deadline-Ms`); some local emulators (`cargo lambda watch`) send the time budget in
+/// milliseconds instead, which is taken as relative to now.
 pub fn deadline_instant(deadline_ms: u64) -> Instant {
+    if deadline_ms < EPOCH_2000_MS {
+        return Instant::now() + Duration::from_millis(deadline_ms);
+    }
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -76,6 +84,12 @@ pub async fn handle(
     event: LambdaEvent<Box<RawValue>>,
 ) -> Result<serde_json::Value, RelayError> {
     let deadline = deadline_instant(event.context.deadline);
+    tracing::debug!(
+        request_id = %event.context.request_id,
+        deadline_ms = event.context.deadline,
+        remaining_ms = deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
+        "invocation"
+    );
     let result = relay
         .handle_event(event.payload.get().as_bytes(), Some(deadline))
         .await;
