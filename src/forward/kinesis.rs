@@ -133,21 +133,30 @@ impl KinesisSink {
             )),
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => {
-                let retryable = match &e {
-                    SdkError::ConstructionFailure(_) => false,
-                    SdkError::DispatchFailure(d) => !d.is_user(),
+                let (retryable, what) = match &e {
+                    SdkError::ConstructionFailure(_) => (false, DisplayErrorContext(&e).to_string()),
+                    SdkError::DispatchFailure(d) => (!d.is_user(), DisplayErrorContext(&e).to_string()),
                     SdkError::ServiceError(s) => {
-                        is_retryable_request_error(e.code(), Some(s.raw().status().as_u16()))
+                        let status = s.raw().status().as_u16();
+                        (
+                            is_retryable_request_error(e.code(), Some(status)),
+                            format!(
+                                "{}: {} (HTTP {status})",
+                                e.code().unwrap_or("unknown error"),
+                                e.message().unwrap_or("no message")
+                            ),
+                        )
                     }
                     SdkError::ResponseError(r) => {
-                        is_retryable_request_error(None, Some(r.raw().status().as_u16()))
+                        let status = r.raw().status().as_u16();
+                        (
+                            is_retryable_request_error(None, Some(status)),
+                            format!("unreadable response (HTTP {status}): {}", DisplayErrorContext(&e)),
+                        )
                     }
-                    _ => true,
+                    _ => (true, DisplayErrorContext(&e).to_string()),
                 };
-                Err((
-                    retryable,
-                    format!("PutRecords failed: {}", DisplayErrorContext(&e)),
-                ))
+                Err((retryable, format!("PutRecords failed: {what}")))
             }
         }
     }
