@@ -239,9 +239,9 @@ impl SpaceMatcher {
                 ellipsis: None,
                 extra: 0,
             }),
-            Some(e) => (n >= fixed).then_some(Layout {
+            Some(e) => n.checked_sub(fixed).map(|extra| Layout {
                 ellipsis: Some(e),
-                extra: n - fixed,
+                extra,
             }),
         }
     }

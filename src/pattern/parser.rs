@@ -707,7 +707,9 @@ impl<'s> Parser<'s> {
                     }
                 });
                 if let Some(c) = bad {
-                    return self.err(K::UnknownField(c.field.clone()), c.field_span.0.clone());
+                    if !semantics::UNKNOWN_CONDITION_FIELD_IS_OWN_FIELD {
+                        return self.err(K::UnknownField(c.field.clone()), c.field_span.0.clone());
+                    }
                 }
                 if !semantics::CROSS_FIELD_CONDITIONS {
                     let own = s.name();

@@ -101,8 +101,14 @@ pub const UNBALANCED_GROUP_IS_LITERAL: bool = true;
 
 /// §9.9 — a condition inside one field spec may name another field of the same pattern
 /// (`status_code = 4* && bytes > 1000`, as the guide prints); it is evaluated on that field.
-/// Naming a field the pattern does not have is an error.
 pub const CROSS_FIELD_CONDITIONS: bool = true;
+
+/// §9.9 — a condition naming a name that is *no* field of the pattern applies to the field of the
+/// spec it is written in (the name is then only a label). The guide prints
+/// `[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000]`, which has no
+/// field `bytes`; this reading lets that documented pattern parse. Set to `false` to reject such
+/// names with [`super::PatternErrorKind::UnknownField`].
+pub const UNKNOWN_CONDITION_FIELD_IS_OWN_FIELD: bool = true;
 
 /// §9.9 — at most one `...` per space-delimited pattern (as the CDK enforces); `...` may cover
 /// zero fields. Field names must be unique.
@@ -115,9 +121,10 @@ pub const EMPTY_SPEC_IS_UNNAMED_FIELD: bool = true;
 /// §9.9 — a numeric condition on a field that is not a number (`-`, `abc`) is false, also for `!=`.
 pub const NUMERIC_CONDITION_ON_TEXT_IS_FALSE: bool = true;
 
-/// §9.10 — a literal space is not in AWS's list of characters allowed in a regex, so it is
-/// rejected like any other unlisted character.
-pub const REGEX_ALLOWS_SPACE: bool = false;
+/// §9.10 — a literal space is allowed inside `%…%` although AWS's list of allowed characters
+/// does not name it: the AWS CDK's own documented example renders
+/// `{ $.message = %bind: address already in use% }`, and everything the CDK prints must parse.
+pub const REGEX_ALLOWS_SPACE: bool = true;
 
 /// §9.10 — `\d \D \s \S \w \W` are ASCII classes (`[0-9]`, whitespace `[\t\n\v\f\r ]`,
 /// `[0-9A-Za-z_]`), as in Java and most engines AWS could be using; `.` is any character.

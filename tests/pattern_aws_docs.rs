@@ -1,0 +1,731 @@
+//! Every example of the AWS documentation for the filter-pattern language, as data.
+//!
+//! Sources (cited per row):
+//! - OG  = CloudWatch Logs User Guide, older revision "Filter and Pattern Syntax"
+//!   (awsdocs/amazon-cloudwatch-logs-user-guide, doc_source/FilterAndPatternSyntax.md).
+//! - CG  = current User Guide, "Filter pattern syntax for metric filters, subscription filters,
+//!   filter log events, and Live Tail" (as summarised in our syntax notes §1–§4).
+//! - RX  = current User Guide subpage "Supported regular expressions (regex) syntax".
+//! - CDK = AWS CDK `aws-logs` `FilterPattern` documentation examples.
+
+use logrelay::pattern::{FieldValue, Pattern, PatternKind};
+
+/// One row: where it comes from, the pattern, and per message whether it matches and (if given)
+/// the exact extractedValues.
+struct Row<'a> {
+    source: &'a str,
+    pattern: &'a str,
+    cases: &'a [(&'a str, bool)],
+}
+
+fn run(rows: &[Row<'_>]) {
+    for r in rows {
+        let p = Pattern::parse(r.pattern)
+            .unwrap_or_else(|e| panic!("[{}] {:?} does not parse:\n{e}", r.source, r.pattern));
+        for (msg, want) in r.cases {
+            assert_eq!(
+                p.test(msg).is_some(),
+                *want,
+                "[{}] pattern {:?} on message {:?}",
+                r.source,
+                r.pattern,
+                msg
+            );
+        }
+    }
+}
+
+fn extracted(pattern: &str, msg: &str) -> Vec<(String, String)> {
+    Pattern::parse(pattern)
+        .unwrap()
+        .test(msg)
+        .unwrap_or_else(|| panic!("{pattern:?} should match {msg:?}"))
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+const OR_MSGS: [&str; 3] = ["ERROR WARN message", "ERROR message", "WARN message"];
+
+#[test]
+fn terms() {
+    run(&[
+        Row {
+            source: "OG Matching Terms, Example 1: Single term",
+            pattern: "ERROR",
+            cases: &[
+                ("[ERROR] A fatal exception has occurred", true),
+                ("Exiting with ERRORCODE: -1", true),
+                ("[error] lower case", false),
+            ],
+        },
+        Row {
+            source: "OG Matching Terms, Example 1 (quoted)",
+            pattern: "\"ERROR\"",
+            cases: &[
+                ("[ERROR] A fatal exception has occurred", true),
+                ("Exiting with ERRORCODE: -1", true),
+            ],
+        },
+        Row {
+            source: "OG Matching Terms, Example 2: Include a term and exclude a term",
+            pattern: "\"ERROR\" - \"Exiting\"",
+            cases: &[
+                ("[ERROR] A fatal exception has occurred", true),
+                ("Exiting with ERRORCODE: -1", false),
+            ],
+        },
+        Row {
+            source: "OG Matching Terms, Example 3: Multiple terms",
+            pattern: "ERROR Exception",
+            cases: &[
+                ("[ERROR] Caught IllegalArgumentException", true),
+                ("[ERROR] Unhandled Exception", true),
+                ("[ERROR] Unhandled", false),
+            ],
+        },
+        Row {
+            source: "OG Matching Terms, Example 3: Multiple terms (sentence)",
+            pattern: "Failed to process the request",
+            cases: &[
+                ("[WARN] Failed to process the request", true),
+                ("[ERROR] Unable to continue: Failed to process the request", true),
+                ("[ERROR] the request to process Failed", true),
+                ("[ERROR] Failed to process", false),
+            ],
+        },
+        Row {
+            source: "CG Matching terms: all terms",
+            pattern: "ERROR ARGUMENTS",
+            cases: &[
+                ("[ERROR 419] MISSING ARGUMENTS", true),
+                ("[ERROR 400] BAD REQUEST", false),
+            ],
+        },
+        Row {
+            source: "CG Matching terms: exact phrase",
+            pattern: "\"INTERNAL SERVER ERROR\"",
+            cases: &[
+                ("[ERROR 500] INTERNAL SERVER ERROR", true),
+                ("[ERROR 400] BAD REQUEST", false),
+                ("[ERROR 500] INTERNAL ERROR SERVER", false),
+            ],
+        },
+        Row {
+            source: "CG Matching terms: exclusion",
+            pattern: "ERROR -ARGUMENTS",
+            cases: &[
+                ("[ERROR 400] BAD REQUEST", true),
+                ("[ERROR 419] MISSING ARGUMENTS", false),
+            ],
+        },
+        Row {
+            source: "CG Match everything: \" \"",
+            pattern: "\" \"",
+            cases: &[("[ERROR 400] BAD REQUEST", true), ("nospace", true)],
+        },
+        Row {
+            source: "OG Example: Match everything: empty pattern",
+            pattern: "",
+            cases: &[("[ERROR 400] BAD REQUEST", true), ("x", true)],
+        },
+        Row {
+            source: "OG OR Pattern Matching: ERROR",
+            pattern: "ERROR",
+            cases: &[(OR_MSGS[0], true), (OR_MSGS[1], true), (OR_MSGS[2], false)],
+        },
+        Row {
+            source: "OG/CG OR Pattern Matching: ?ERROR ?WARN",
+            pattern: "?ERROR ?WARN",
+            cases: &[(OR_MSGS[0], true), (OR_MSGS[1], true), (OR_MSGS[2], true), ("INFO", false)],
+        },
+        Row {
+            source: "OG OR Pattern Matching: ERROR WARN",
+            pattern: "ERROR WARN",
+            cases: &[(OR_MSGS[0], true), (OR_MSGS[1], false), (OR_MSGS[2], false)],
+        },
+        Row {
+            source: "OG/CG OR Pattern Matching: ERROR -WARN",
+            pattern: "ERROR -WARN",
+            cases: &[(OR_MSGS[0], false), (OR_MSGS[1], true), (OR_MSGS[2], false)],
+        },
+        Row {
+            source: "CDK FilterPattern.anyTermGroup(['ERROR','MainThread'],['WARN','Deadlock'])",
+            pattern: "?\"ERROR\" \"MainThread\" ?\"WARN\" \"Deadlock\"",
+            cases: &[
+                ("ERROR in MainThread", true),
+                ("WARN Deadlock detected", true),
+                ("ERROR Deadlock", false),
+                ("WARN MainThread", false),
+            ],
+        },
+        Row {
+            source: "CDK FilterPattern.allTerms('ERROR','MainThread')",
+            pattern: "\"ERROR\" \"MainThread\"",
+            cases: &[("ERROR in MainThread", true), ("ERROR elsewhere", false)],
+        },
+        Row {
+            source: "Lightsail GetContainerLog filterPattern (same syntax): -ERROR",
+            pattern: "-ERROR",
+            cases: &[("all good", true), ("an ERROR", false)],
+        },
+        Row {
+            source: "Lightsail GetContainerLog filterPattern: ?ERROR ?Exception",
+            pattern: "?ERROR ?Exception",
+            cases: &[("an ERROR", true), ("an Exception", true), ("fine", false)],
+        },
+    ]);
+}
+
+#[test]
+fn space_delimited_or() {
+    run(&[
+        Row {
+            source: "OG/CG OR in space-delimited: [w1=ERROR, w2] matches pattern 2",
+            pattern: "[w1=ERROR, w2]",
+            cases: &[(OR_MSGS[0], false), (OR_MSGS[1], true), (OR_MSGS[2], false)],
+        },
+        Row {
+            source: "OG/CG OR in space-delimited: [w1=ERROR || w1=WARN, w2] matches 2 and 3",
+            pattern: "[w1=ERROR || w1=WARN, w2]",
+            cases: &[(OR_MSGS[0], false), (OR_MSGS[1], true), (OR_MSGS[2], true)],
+        },
+        Row {
+            // The old wording ("matches lines containing both ERROR and WARN") contradicts the
+            // field-count rule; the current wording (first word is neither) is implemented.
+            source: "CG OR in space-delimited: [w1!=ERROR && w1!=WARN, w2]",
+            pattern: "[w1!=ERROR && w1!=WARN, w2]",
+            cases: &[
+                (OR_MSGS[0], false),
+                (OR_MSGS[1], false),
+                (OR_MSGS[2], false),
+                ("INFO message", true),
+            ],
+        },
+    ]);
+}
+
+#[test]
+fn json_or() {
+    let m1 = r#"{"foo": "bar"}"#;
+    let m2 = r#"{"foo": "baz"}"#;
+    run(&[
+        Row {
+            source: "OG OR in JSON: {$.foo = bar}",
+            pattern: "{$.foo = bar}",
+            cases: &[(m1, true), (m2, false)],
+        },
+        Row {
+            source: "OG OR in JSON: {$.foo = baz }",
+            pattern: "{$.foo = baz }",
+            cases: &[(m1, false), (m2, true)],
+        },
+        Row {
+            source: "OG OR in JSON: {$.foo = bar || $.foo = baz }",
+            pattern: "{$.foo = bar || $.foo = baz }",
+            cases: &[(m1, true), (m2, true), (r#"{"foo": "qux"}"#, false)],
+        },
+    ]);
+}
+
+const JSON_SAMPLE: &str = r#"{
+  "eventType": "UpdateTrail",
+  "sourceIPAddress": "111.111.111.111",
+  "arrayKey": [
+        "value",
+        "another value"
+  ],
+  "objectList": [
+       {
+         "name": "a",
+         "id": 1
+       },
+       {
+         "name": "b",
+         "id": 2
+       }
+  ],
+  "SomeObject": null,
+  "ThisFlag": true
+}"#;
+
+#[test]
+fn json_metric_filter_examples() {
+    // OG "JSON Metric Filter Examples": every one of these matches the sample object.
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            r#"{ $.eventType = "UpdateTrail" }"#,
+            &[("$.eventType", "UpdateTrail")],
+        ),
+        (
+            "{ $.sourceIPAddress != 123.123.* }",
+            &[("$.sourceIPAddress", "111.111.111.111")],
+        ),
+        (r#"{ $.arrayKey[0] = "value" }"#, &[("$.arrayKey[0]", "value")]),
+        ("{ $.objectList[1].id = 2 }", &[("$.objectList[1].id", "2")]),
+        ("{ $.SomeObject IS NULL }", &[("$.SomeObject", "null")]),
+        ("{ $.SomeOtherObject NOT EXISTS }", &[]),
+        ("{ $.ThisFlag IS TRUE }", &[("$.ThisFlag", "true")]),
+    ];
+    for (pattern, want) in cases {
+        assert_eq!(extracted(pattern, JSON_SAMPLE), pairs(want), "{pattern}");
+    }
+    // The same filters, turned so that they must not match.
+    for pattern in [
+        r#"{ $.eventType = "CreateTrail" }"#,
+        "{ $.sourceIPAddress != 111.111.* }",
+        r#"{ $.arrayKey[1] = "value" }"#,
+        "{ $.objectList[2].id = 2 }",
+        "{ $.eventType IS NULL }",
+        "{ $.SomeObject NOT EXISTS }",
+        "{ $.ThisFlag IS FALSE }",
+        // "If arrayKey is not an array this will be false."
+        "{ $.eventType[0] = U* }",
+        // "If the items in objectList are not objects or do not have an id property …"
+        "{ $.arrayKey[0].id = 1 }",
+    ] {
+        let p = Pattern::parse(pattern).unwrap();
+        assert_eq!(p.test(JSON_SAMPLE), None, "{pattern}");
+    }
+}
+
+const COMPOUND_SAMPLE: &str = r#"{
+    "user": {
+        "id": 1,
+        "email": "John.Stiles@example.com"
+    },
+    "users": [
+        {
+         "id": 2,
+         "email": "John.Doe@example.com"
+        },
+        {
+         "id": 3,
+         "email": "Jane.Doe@example.com"
+        }
+    ],
+    "actions": [
+        "GET",
+        "PUT",
+        "DELETE"
+    ],
+    "coordinates": [
+        [0, 1, 2],
+        [4, 5, 6],
+        [7, 8, 9]
+    ]
+}"#;
+
+#[test]
+fn json_compound_conditions() {
+    run(&[
+        Row {
+            source: "OG/CG JSON compound conditions, example 1",
+            pattern: r#"{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }"#,
+            cases: &[(COMPOUND_SAMPLE, true)],
+        },
+        Row {
+            source: "OG/CG JSON compound conditions, example 2",
+            pattern: r#"{ ($.user.id = 2 && $.users[0].email = "nonmatch") || $.actions[2] = "GET" }"#,
+            cases: &[(COMPOUND_SAMPLE, false)],
+        },
+        Row {
+            source: "OG/CG JSON compound conditions, example 3 (&& binds tighter)",
+            pattern: r#"{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch && $.actions[2] = nomatch }"#,
+            cases: &[(COMPOUND_SAMPLE, true)],
+        },
+        Row {
+            source: "OG/CG JSON compound conditions, example 4",
+            pattern: r#"{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch) && $.actions[2] = nomatch }"#,
+            cases: &[(COMPOUND_SAMPLE, false)],
+        },
+    ]);
+    assert_eq!(
+        extracted(
+            r#"{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }"#,
+            COMPOUND_SAMPLE
+        ),
+        pairs(&[("$.user.id", "1"), ("$.users[0].email", "John.Doe@example.com")])
+    );
+}
+
+#[test]
+fn json_special_considerations() {
+    // OG/CG: "both {$.users = 1} and {$.users != 1} will fail to match a log event where users is
+    // an array".
+    run(&[
+        Row {
+            source: "OG JSON special considerations: = on an array",
+            pattern: "{$.users = 1}",
+            cases: &[(r#"{"users": [1, 2, 3]}"#, false)],
+        },
+        Row {
+            source: "OG JSON special considerations: != on an array",
+            pattern: "{$.users != 1}",
+            cases: &[(r#"{"users": [1, 2, 3]}"#, false)],
+        },
+    ]);
+}
+
+#[test]
+fn json_wildcards() {
+    // OG "STRING": *Event matches PutEvent and GetEvent; Event* matches EventId and EventName;
+    // Ev*ent only matches the actual string Ev*ent.
+    run(&[
+        Row {
+            source: "OG JSON STRING wildcard *Event",
+            pattern: "{ $.e = *Event }",
+            cases: &[
+                (r#"{"e": "PutEvent"}"#, true),
+                (r#"{"e": "GetEvent"}"#, true),
+                (r#"{"e": "EventId"}"#, false),
+            ],
+        },
+        Row {
+            source: "OG JSON STRING wildcard Event*",
+            pattern: "{ $.e = Event* }",
+            cases: &[
+                (r#"{"e": "EventId"}"#, true),
+                (r#"{"e": "EventName"}"#, true),
+                (r#"{"e": "PutEvent"}"#, false),
+            ],
+        },
+        Row {
+            source: "OG JSON STRING wildcard in the middle is literal",
+            pattern: "{ $.e = Ev*ent }",
+            cases: &[
+                (r#"{"e": "Ev*ent"}"#, true),
+                (r#"{"e": "Event"}"#, false),
+                (r#"{"e": "EvXent"}"#, false),
+            ],
+        },
+    ]);
+}
+
+#[test]
+fn json_numeric_comparisons() {
+    // OG "Numeric Comparisons" examples. The guide gives no object; this one is ours.
+    let m = r#"{"latency": 500, "numbers": [9], "processes": [{}, {}, {}, {}, {"averageRuntime": 55.5}], "errorCode": 400}"#;
+    run(&[
+        Row {
+            source: "OG numeric: { $.latency >= 500 }",
+            pattern: "{ $.latency >= 500 }",
+            cases: &[(m, true), (r#"{"latency": 499.9}"#, false)],
+        },
+        Row {
+            source: "OG numeric: { $.numbers[0] < 10e3 }",
+            pattern: "{ $.numbers[0] < 10e3 }",
+            cases: &[(m, true), (r#"{"numbers": [10000]}"#, false)],
+        },
+        Row {
+            source: "OG numeric: { $.numbers[0] < 10e-3 }",
+            pattern: "{ $.numbers[0] < 10e-3 }",
+            cases: &[(m, false), (r#"{"numbers": [0.001]}"#, true)],
+        },
+        Row {
+            source: "OG numeric: { $.processes[4].averageRuntime <= 55.5 }",
+            pattern: "{ $.processes[4].averageRuntime <= 55.5 }",
+            cases: &[(m, true)],
+        },
+        Row {
+            source: "OG numeric: { $.errorCode = 400 }",
+            pattern: "{ $.errorCode = 400 }",
+            cases: &[(m, true), (r#"{"errorCode": 400.0}"#, true), (r#"{"errorCode": "400"}"#, false)],
+        },
+        Row {
+            source: "OG numeric: { $.errorCode != 500 }",
+            pattern: "{ $.errorCode != 500 }",
+            cases: &[(m, true), (r#"{"errorCode": 500}"#, false)],
+        },
+        Row {
+            source: "OG numeric: { $.latency > +1000 }",
+            pattern: "{ $.latency > +1000 }",
+            cases: &[(m, false), (r#"{"latency": 1000.5}"#, true)],
+        },
+        Row {
+            source: "CG numeric: { $.latency > 99.5 } on 100",
+            pattern: "{ $.latency > 99.5 }",
+            cases: &[(r#"{"latency": 100}"#, true)],
+        },
+    ]);
+}
+
+#[test]
+fn json_metric_value_latency() {
+    // OG "Publishing Numerical Values Found in Log Entries": { $.latency = * } with metric value
+    // $.latency publishes 50 for {"latency": 50, ...}.
+    let p = Pattern::parse("{ $.latency = * }").unwrap();
+    let r = p.field_ref("$.latency").unwrap();
+    let set = logrelay::pattern::FilterSet::new([p]);
+    let mut s = set.scratch();
+    let mut got = None;
+    set.eval(r#"{"latency": 50, "requestType": "GET"}"#, &mut s, |_, c| {
+        got = c.get(&r).and_then(|v| v.as_f64());
+    });
+    assert_eq!(got, Some(50.0));
+}
+
+const ACCESS_LOG: [&str; 3] = [
+    r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534"#,
+    r#"127.0.0.1 - frank [10/Oct/2000:13:35:22 -0700] "GET /apache_pb.gif HTTP/1.0" 500 5324"#,
+    r#"127.0.0.1 - frank [10/Oct/2000:13:50:35 -0700] "GET /apache_pb.gif HTTP/1.0" 200 4355"#,
+];
+
+#[test]
+fn space_delimited_access_log() {
+    let [a, b, c] = ACCESS_LOG;
+    run(&[
+        Row {
+            source: "OG space-delimited: all seven fields named",
+            pattern: "[ip, user, username, timestamp, request, status_code, bytes]",
+            cases: &[(a, true), (b, true), (c, true), ("too few fields", false)],
+        },
+        Row {
+            source: "OG space-delimited: [..., status_code, bytes]",
+            pattern: "[..., status_code, bytes]",
+            cases: &[(a, true), ("x", false), ("200 1534", true)],
+        },
+        Row {
+            source: "OG space-delimited: [ip, user, ..., status_code, bytes]",
+            pattern: "[ip, user, ..., status_code, bytes]",
+            cases: &[(a, true), ("a b c", false), ("a b c d", true)],
+        },
+        Row {
+            source: "OG space-delimited: [ip, user, ...]",
+            pattern: "[ip, user, ...]",
+            cases: &[(a, true), ("a", false)],
+        },
+        Row {
+            source: "OG space-delimited conditions: bytes > 1000",
+            pattern: "[ip, user, username, timestamp, request, status_code, bytes > 1000]",
+            cases: &[(a, true), (b, true), (c, true)],
+        },
+        Row {
+            source: "OG space-delimited conditions: status_code = 200",
+            pattern: "[ip, user, username, timestamp, request, status_code = 200, bytes]",
+            cases: &[(a, true), (b, false), (c, true)],
+        },
+        Row {
+            source: "OG space-delimited conditions: status_code = 4*",
+            pattern: "[ip, user, username, timestamp, request, status_code = 4*, bytes]",
+            cases: &[(a, false), (b, false), (c, false)],
+        },
+        Row {
+            source: "OG space-delimited conditions: request = *html*, status_code = 4*",
+            pattern: "[ip, user, username, timestamp, request = *html*, status_code = 4*, bytes]",
+            cases: &[
+                (a, false),
+                (r#"1.1.1.1 - f [t] "GET /index.html HTTP/1.0" 404 1534"#, true),
+            ],
+        },
+        Row {
+            // Six fields: no seven-field line matches; `bytes` names no field and so applies to
+            // the spec's own field (semantics::UNKNOWN_CONDITION_FIELD_IS_OWN_FIELD).
+            source: "OG space-delimited &&: status_code = 4* && bytes > 1000 (six specs)",
+            pattern: "[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000]",
+            cases: &[(a, false), (b, false), ("a b c d e 4040", true), ("a b c d e 404", false)],
+        },
+        Row {
+            source: "OG space-delimited &&: status_code = 4* && status_code != 403",
+            pattern: "[ip, user, username, timestamp, request, status_code = 4* && status_code != 403, bytes]",
+            cases: &[
+                (a, false),
+                (r#"1.1.1.1 - f [t] "GET /" 404 1534"#, true),
+                (r#"1.1.1.1 - f [t] "GET /" 403 1534"#, false),
+            ],
+        },
+    ]);
+}
+
+#[test]
+fn space_delimited_extracted_values() {
+    // CG space-delimited example: the extracted fields without the enclosing [] and "".
+    assert_eq!(
+        extracted(
+            "[ip, user, username, timestamp, request, status_code, bytes]",
+            r#"127.0.0.1 Prod frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#
+        ),
+        pairs(&[
+            ("$ip", "127.0.0.1"),
+            ("$user", "Prod"),
+            ("$username", "frank"),
+            ("$timestamp", "10/Oct/2000:13:25:15 -0700"),
+            ("$request", "GET /index.html HTTP/1.0"),
+            ("$status_code", "404"),
+            ("$bytes", "1534"),
+        ])
+    );
+    // OG "Example Filter" [..., request=*.html*, status_code=4*,]: positional keys $1–$4 and $7
+    // (the guide's printed $request value is a typo; the key layout is what we keep).
+    assert_eq!(
+        extracted(
+            "[..., request=*.html*, status_code=4*,]",
+            r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#
+        ),
+        pairs(&[
+            ("$1", "127.0.0.1"),
+            ("$2", "-"),
+            ("$3", "frank"),
+            ("$4", "10/Oct/2000:13:25:15 -0700"),
+            ("$request", "GET /index.html HTTP/1.0"),
+            ("$status_code", "404"),
+            ("$7", "1534"),
+        ])
+    );
+}
+
+#[test]
+fn regex_page() {
+    run(&[
+        Row {
+            source: "RX %AUTHORIZED%",
+            pattern: "%AUTHORIZED%",
+            cases: &[
+                ("[ERROR 401] UNAUTHORIZED REQUEST", true),
+                ("[SUCCESS 200] AUTHORIZED REQUEST", true),
+                ("[SUCCESS 200] authorized", false),
+            ],
+        },
+        Row {
+            source: "RX ^ anchor: %^[hc]at%",
+            pattern: "%^[hc]at%",
+            cases: &[("hat trick", true), ("cat", true), ("that", false)],
+        },
+        Row {
+            source: "RX $ anchor: %[hc]at$%",
+            pattern: "%[hc]at$%",
+            cases: &[("the hat", true), ("that", true), ("hats", false)],
+        },
+        Row {
+            source: "RX ? optional: %colou?r%",
+            pattern: "%colou?r%",
+            cases: &[("color", true), ("colour", true), ("colr", false)],
+        },
+        Row {
+            source: "RX [] class: %[a-z]%",
+            pattern: "%[a-z]%",
+            cases: &[("ABC d", true), ("ABC", false)],
+        },
+        Row {
+            source: "RX [] class with range: %[abcx-z]%",
+            pattern: "%[abcx-z]%",
+            cases: &[("y", true), ("b", true), ("d", false)],
+        },
+        Row {
+            source: "RX {m,n}: %a{3,5}%",
+            pattern: "%a{3,5}%",
+            cases: &[("aaa", true), ("aaaaa", true), ("aa", false)],
+        },
+        Row {
+            source: "RX | alternation: %[Ee]rror|[Ff]ail%",
+            pattern: "%[Ee]rror|[Ff]ail%",
+            cases: &[("Error", true), ("error", true), ("fail", true), ("Fail", true), ("ok", false)],
+        },
+        Row {
+            source: "RX \\ escape: %10\\.10\\.0\\.1%",
+            pattern: r"%10\.10\.0\.1%",
+            cases: &[("from 10.10.0.1", true), ("from 10x10.0.1", false)],
+        },
+        Row {
+            source: "RX IP address: %\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}%",
+            pattern: r"%\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}%",
+            cases: &[("client 192.168.1.20 said", true), ("client 192.168.1 said", false)],
+        },
+        Row {
+            source: "RX * and + and .",
+            pattern: "%ab*c+.%",
+            cases: &[("acx", true), ("abbbccy", true), ("ab", false)],
+        },
+        Row {
+            source: "CDK FilterPattern.regexValue('$.message', '=', 'bind: address already in use')",
+            pattern: "{ ($.latency = \"*\") && ($.message = %bind: address already in use%) }",
+            cases: &[
+                (r#"{"latency": 5, "message": "listen: bind: address already in use"}"#, true),
+                (r#"{"latency": 5, "message": "ok"}"#, false),
+            ],
+        },
+    ]);
+    // RX: "%something!%" is not a valid pattern ('!' is not an allowed character).
+    let e = Pattern::parse("%something!%").unwrap_err();
+    assert_eq!(e.column(), 11);
+    assert_eq!(Pattern::parse("%AUTHORIZED%").unwrap().kind(), PatternKind::Regex);
+    // Regex inside space-delimited and JSON patterns (CG syntax notes §4.3).
+    run(&[
+        Row {
+            source: "CG regex in a space-delimited field",
+            pattern: "[level = %^[EW]%, msg]",
+            cases: &[("ERROR boom", true), ("WARN boom", true), ("INFO boom", false)],
+        },
+        Row {
+            source: "CG regex != in JSON",
+            pattern: "{ $.level != %^DEBUG% }",
+            cases: &[(r#"{"level": "INFO"}"#, true), (r#"{"level": "DEBUG2"}"#, false)],
+        },
+    ]);
+}
+
+#[test]
+fn cdk_printed_patterns_parse() {
+    // Shapes the CDK's pattern.ts prints (JSONAggregatePattern wraps every clause in parentheses,
+    // string values are always quoted, SpaceDelimitedTextPattern joins restrictions with &&).
+    for (pattern, msg, want) in [
+        (
+            r#"{ ($.component = "HttpServer") && (($.error IS TRUE) || ($.latency > 1000)) }"#,
+            r#"{"component": "HttpServer", "error": false, "latency": 1500}"#,
+            true,
+        ),
+        (
+            r#"{ ($.component = "HttpServer") && (($.error IS TRUE) || ($.latency > 1000)) }"#,
+            r#"{"component": "HttpServer", "error": false, "latency": 15}"#,
+            false,
+        ),
+        ("{ $.f = \"*\" }", r#"{"f": ""}"#, true),
+        ("{ $.f IS NULL }", r#"{"f": null}"#, true),
+        ("{ $.f NOT EXISTS }", r#"{"g": 1}"#, true),
+        ("{ $.latency > 1e+21 }", r#"{"latency": 2e21}"#, true),
+        (
+            "[time, component = \"HttpServer\", ..., result_code != 200, latency]",
+            "12:00 HttpServer a b 500 12",
+            true,
+        ),
+        (
+            "[time, component = \"HttpServer\", ..., result_code != 200, latency]",
+            "12:00 HttpServer 200 12",
+            false,
+        ),
+        (
+            "\"\\\"foo\\\" he said\"",
+            "and \"foo\" he said",
+            true,
+        ),
+    ] {
+        let p = Pattern::parse(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+        assert_eq!(p.test(msg).is_some(), want, "{pattern} on {msg}");
+    }
+}
+
+#[test]
+fn field_values() {
+    let p = Pattern::parse("[ip, ..., bytes]").unwrap();
+    let set = logrelay::pattern::FilterSet::new([p.clone()]);
+    let bytes = p.field_ref("$bytes").unwrap();
+    let second = p.field_ref("$2").unwrap();
+    let mut s = set.scratch();
+    let mut seen = Vec::new();
+    set.eval("1.2.3.4 GET 1534", &mut s, |_, c| {
+        seen.push((c.get(&bytes).and_then(|v| v.as_f64()), c.get(&second)
+            .and_then(|v| v.to_text().map(|t| t.into_owned()))));
+    });
+    assert_eq!(seen, vec![(Some(1534.0), Some("GET".to_owned()))]);
+    assert!(matches!(
+        Pattern::parse("{ $.a = 1 }").unwrap().field_ref("$bytes"),
+        Err(_)
+    ));
+    assert!(Pattern::parse("ERROR").unwrap().field_ref("$.x").is_err());
+    assert!(p.field_ref("$nosuch").is_err());
+    let v = FieldValue::Str("fast".into());
+    assert_eq!(v.as_f64(), None);
+}
