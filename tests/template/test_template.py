@@ -1,0 +1,393 @@
+"""Wiring checks of template.yaml (the source-account stack) that cfn-lint cannot make."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from cfn_render import ACCOUNT_ID, REGION, ROOT, Rendered, load, references, render, sam_transform, statements
+
+TEMPLATE = "template.yaml"
+
+# The variables the function reads and their defaults, as specified for the config layer. Used to check
+# defaults always, and as the list of names only when src/config.rs does not name them yet (see below).
+SPECIFIED_ENV = {
+    "LOGRELAY_KINESIS_STREAM_ARN": "",
+    "LOGRELAY_ASSUME_ROLE_ARN": "",
+    "LOGRELAY_EXTERNAL_ID": "",
+    "LOGRELAY_METRIC_NAMESPACE": "LogRelay",
+    "LOGRELAY_FILTER_PATTERN": "ERROR",
+    "LOGRELAY_METRIC_NAME": "ErrorCount",
+    "LOGRELAY_METRICS": "put",
+    "LOGRELAY_FORWARD_FORMAT": "cwl",
+    "LOGRELAY_FORWARD_PATTERN": "",
+    "LOGRELAY_CONFIG_FILE": "",
+    "LOGRELAY_MAX_DECOMPRESSED_BYTES": "67108864",
+    "LOGRELAY_KINESIS_MAX_RECORDS": "500",
+    "LOGRELAY_KINESIS_MAX_BATCH_BYTES": "5242880",
+    "LOGRELAY_KINESIS_MAX_RECORD_BYTES": "1048576",
+}
+
+STREAM_ARN = "arn:aws:kinesis:us-east-1:999988887777:stream/logrelay-central"
+ROLE_ARN = "arn:aws:iam::999988887777:role/logrelay-writer"
+KEY_ARN = "arn:aws:kms:us-east-1:999988887777:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def env_names_read_by_function() -> tuple[set[str], bool]:
+    """The LOGRELAY_* names src/config.rs reads, and whether they came from there (False = fallback to
+    SPECIFIED_ENV because the file is missing or names none yet)."""
+    path = os.path.join(ROOT, "src", "config.rs")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            names = set(re.findall(r'"(LOGRELAY_[A-Z0-9_]+)"', f.read()))
+        if names:
+            return names, True
+    return set(SPECIFIED_ENV), False
+
+
+@pytest.fixture(scope="module")
+def template():
+    return load(TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def function(template):
+    return template["Resources"]["Function"]
+
+
+def role_statements(rendered: Rendered) -> list[dict]:
+    role = rendered.resources["FunctionRole"]["Properties"]
+    found = []
+    for policy in role["Policies"]:
+        found.extend(statements(policy["PolicyDocument"]))
+    return found
+
+
+def statement(rendered: Rendered, sid: str) -> dict | None:
+    matches = [s for s in role_statements(rendered) if s.get("Sid") == sid]
+    assert len(matches) <= 1
+    return matches[0] if matches else None
+
+
+# --- The function ----------------------------------------------------------------------------------
+
+
+def test_function_is_a_rust_custom_runtime_built_by_cargo_lambda(template, function):
+    props = function["Properties"]
+    assert function["Type"] == "AWS::Serverless::Function"
+    assert props["Runtime"] == "provided.al2023"
+    assert props["Handler"] == "bootstrap"
+    assert function["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    assert function["Metadata"]["BuildProperties"]["Binary"] == "logrelay"
+    assert props["Architectures"] == [{"Ref": "Architecture"}]
+    architecture = template["Parameters"]["Architecture"]
+    assert architecture["Default"] == "arm64"
+    assert sorted(architecture["AllowedValues"]) == ["arm64", "x86_64"]
+    assert props["MemorySize"] == {"Ref": "MemorySize"}
+    assert str(template["Parameters"]["MemorySize"]["Default"]) == "128"
+    assert props["Timeout"] == {"Ref": "Timeout"}
+
+
+def test_function_logs_to_its_own_log_group_with_retention(template, function):
+    assert function["Properties"]["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogGroup"}
+    log_group = template["Resources"]["FunctionLogGroup"]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    rendered = render(TEMPLATE, {"FunctionName": "relay-7"})
+    # Lambda's default group name: AWS_LAMBDA_LOG_GROUP_NAME names this group whichever way it is derived.
+    assert rendered.ref("FunctionLogGroup") == "/aws/lambda/relay-7"
+    assert rendered.resources["Function"]["Properties"]["FunctionName"] == "relay-7"
+
+
+def test_every_variable_the_function_reads_comes_from_a_parameter_or_resource(template, function):
+    names, from_source = env_names_read_by_function()
+    if not from_source:
+        print("FALLBACK: src/config.rs names no LOGRELAY_* variable yet; checking the specified list")
+    variables = function["Properties"]["Environment"]["Variables"]
+    declared = set(template["Parameters"]) | set(template["Resources"])
+    for name in sorted(names):
+        assert name in variables, f"{name} is read by the function but not set by the template"
+        value = variables[name]
+        assert isinstance(value, dict) and len(value) == 1, f"{name} is a literal: {value!r}"
+        (function_name, _), = value.items()
+        assert function_name in ("Ref", "Fn::GetAtt", "Fn::If"), f"{name} is set by {function_name}"
+        assert references(value) & declared, f"{name} refers to no parameter or resource"
+    unknown = {n for n in variables if n.startswith("LOGRELAY_")} - names
+    assert not unknown, f"the template sets variables the function does not read: {sorted(unknown)}"
+    assert "RUST_LOG" in variables
+
+
+def test_environment_defaults_are_the_functions_defaults():
+    env = render(TEMPLATE).resources["Function"]["Properties"]["Environment"]["Variables"]
+    for name, default in SPECIFIED_ENV.items():
+        assert str(env[name]) == default, f"{name}: template default {env[name]!r}, function default {default!r}"
+    assert env["RUST_LOG"] == "info"
+
+
+def test_external_id_is_not_echoed(template):
+    assert template["Parameters"]["ExternalId"]["NoEcho"] is True
+
+
+def test_every_parameter_is_used(template):
+    used = references(template["Resources"]) | references(template.get("Conditions", {}))
+    used |= references(template.get("Outputs", {}))
+    unused = set(template["Parameters"]) - used
+    assert not unused, f"parameters that change nothing: {sorted(unused)}"
+
+
+# --- Least privilege -------------------------------------------------------------------------------
+
+FORWARDING_SETUPS = [
+    {},
+    {"KinesisStreamArn": STREAM_ARN},
+    {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN},
+    {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "ext-123456"},
+    {"KinesisStreamArn": STREAM_ARN, "MetricsMode": "emf"},
+    {"MetricsMode": "off", "AdditionalMetricNamespaces": "Shop"},
+]
+
+
+@pytest.mark.parametrize("params", FORWARDING_SETUPS)
+def test_no_wildcard_actions_or_resources_except_put_metric_data(params):
+    rendered = render(TEMPLATE, params)
+    assert rendered.rules_failed == []
+    for s in role_statements(rendered):
+        assert s["Effect"] == "Allow"
+        for action in s["Action"]:
+            assert "*" not in action, f"wildcard action {action}"
+        if s["Action"] == ["cloudwatch:PutMetricData"]:
+            continue
+        for resource in s["Resource"]:
+            assert "*" not in resource, f"{s['Sid']}: wildcard resource {resource}"
+
+
+def test_kinesis_and_sts_only_when_given_and_only_on_that_arn():
+    nothing = render(TEMPLATE)
+    actions = {a for s in role_statements(nothing) for a in s["Action"]}
+    assert not {a for a in actions if a.startswith(("kinesis:", "sts:", "kms:"))}
+
+    via_policy = render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN})
+    put = statement(via_policy, "PutRecords")
+    assert put["Action"] == ["kinesis:PutRecords"] and put["Resource"] == [STREAM_ARN]
+    assert statement(via_policy, "AssumeCentralRole") is None
+
+    via_role = render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1"})
+    assume = statement(via_role, "AssumeCentralRole")
+    assert assume["Action"] == ["sts:AssumeRole"] and assume["Resource"] == [ROLE_ARN]
+
+    with_key = render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN})
+    key = statement(with_key, "StreamKey")
+    assert key["Action"] == ["kms:GenerateDataKey"] and key["Resource"] == [KEY_ARN]
+    # With an assumed role the central role holds the key permission, not the function.
+    assert statement(render(TEMPLATE, {
+        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1",
+        "StreamKmsKeyArn": KEY_ARN}), "StreamKey") is None
+
+
+def test_forwarding_parameters_must_be_consistent():
+    assert "AssumeRoleNeedsExternalId" in render(TEMPLATE, {
+        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN}).rules_failed
+    assert "AssumeRoleNeedsStream" in render(TEMPLATE, {
+        "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1"}).rules_failed
+    assert "ExternalIdNeedsRole" in render(TEMPLATE, {"ExternalId": "x-1"}).rules_failed
+    with pytest.raises(ValueError):
+        render(TEMPLATE, {"KinesisStreamArn": "arn:aws:kinesis:us-east-1:999988887777:stream/*"})
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [("", ["LogRelay"]), ("Shop", ["LogRelay", "Shop"]), ("Shop,Web/Edge", ["LogRelay", "Shop", "Web/Edge"])],
+)
+def test_put_metric_data_is_limited_to_the_namespaces(extra, expected):
+    rendered = render(TEMPLATE, {"AdditionalMetricNamespaces": extra})
+    s = statement(rendered, "PutMetricData")
+    assert s["Action"] == ["cloudwatch:PutMetricData"]
+    assert s["Resource"] == ["*"]  # PutMetricData has no resource type
+    assert s["Condition"] == {"StringEquals": {"cloudwatch:namespace": expected}}
+
+
+@pytest.mark.parametrize("mode", ["emf", "off"])
+def test_no_put_metric_data_unless_metrics_are_put(mode):
+    assert statement(render(TEMPLATE, {"MetricsMode": mode}), "PutMetricData") is None
+
+
+def test_own_logs_only():
+    s = statement(render(TEMPLATE), "OwnLogs")
+    assert sorted(s["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert s["Resource"] == ["<FunctionLogGroup.Arn>"]
+
+
+def test_sam_keeps_the_template_role():
+    transformed = sam_transform(load(TEMPLATE))
+    resources = transformed["Resources"]
+    assert resources["Function"]["Properties"]["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]}
+    assert not [n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role" and n != "FunctionRole"]
+
+
+# --- No lost events --------------------------------------------------------------------------------
+
+
+def test_failed_events_go_to_an_encrypted_queue_kept_14_days(template, function):
+    on_failure = function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure["Type"] == "SQS"
+    assert on_failure["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    queue = template["Resources"]["FailureQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    props = queue["Properties"]
+    assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+    send = statement(render(TEMPLATE), "FailureQueue")
+    assert send["Action"] == ["sqs:SendMessage"] and send["Resource"] == ["<FailureQueue.Arn>"]
+
+
+def test_sam_generates_the_event_invoke_config():
+    resources = sam_transform(load(TEMPLATE), {"AsyncRetryAttempts": "1"})["Resources"]
+    configs = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert len(configs) == 1
+    props = configs[0]["Properties"]
+    assert props["FunctionName"] == {"Ref": "Function"}
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    assert str(props["MaximumRetryAttempts"]) == "1"
+
+
+def test_alarm_on_failure_queue_depth():
+    rendered = render(TEMPLATE, {"AlarmTopicArn": "arn:aws:sns:us-east-1:111122223333:ops"})
+    alarm = rendered.resources["FailureQueueAlarm"]["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": "<FailureQueue.QueueName>"}]
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
+    assert alarm["AlarmActions"] == ["arn:aws:sns:us-east-1:111122223333:ops"]
+    assert "AlarmActions" not in render(TEMPLATE).resources["FailureQueueAlarm"]["Properties"]
+
+
+def test_error_count_alarm_only_with_a_threshold():
+    assert "ErrorCountAlarm" not in render(TEMPLATE).resources
+    rendered = render(TEMPLATE, {"ErrorCountAlarmThreshold": "5", "MetricName": "Errors5xx"})
+    alarm = rendered.resources["ErrorCountAlarm"]["Properties"]
+    assert alarm["Threshold"] == "5"
+    (query,) = alarm["Metrics"]
+    # Sums the metric over every LogGroup dimension value the function publishes.
+    assert query["Expression"] == 'SELECT SUM("Errors5xx") FROM SCHEMA("LogRelay", LogGroup)'
+    with pytest.raises(ValueError):
+        render(TEMPLATE, {"ErrorCountAlarmThreshold": "five"})
+
+
+# --- Subscriptions ---------------------------------------------------------------------------------
+
+
+def subscriptions(rendered: Rendered) -> list[dict]:
+    return [r for r in rendered.resources.values() if r["Type"] == "AWS::Logs::SubscriptionFilter"]
+
+
+def test_no_subscription_by_default():
+    rendered = render(TEMPLATE)
+    assert subscriptions(rendered) == []
+    assert "AccountSubscriptionPolicy" not in rendered.resources
+
+
+@pytest.mark.parametrize("count", [1, 3, 10])
+def test_one_subscription_filter_per_listed_log_group(count):
+    groups = [f"/ecs/service-{i}" for i in range(count)]
+    rendered = render(TEMPLATE, {"LogGroupNames": ",".join(groups)})
+    subs = subscriptions(rendered)
+    assert [s["Properties"]["LogGroupName"] for s in subs] == groups
+    for s in subs:
+        assert s["Properties"]["DestinationArn"] == "<Function.Arn>"
+        assert s["Properties"]["FilterName"] == "logrelay"
+        assert s["DependsOn"] == "LogsInvokePermission"
+
+
+def test_slots_match_the_allowed_number_of_log_groups(template):
+    slots = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Logs::SubscriptionFilter"]
+    pattern = template["Parameters"]["LogGroupNames"]["AllowedPattern"]
+    names = [f"/ecs/s{i}" for i in range(len(slots) + 1)]
+    assert re.fullmatch(pattern, ",".join(names[:-1]))
+    assert not re.fullmatch(pattern, ",".join(names)), "more names allowed than there are slots"
+    for bad in ["/ecs/a, /ecs/b", "/ecs/a,,/ecs/b", "/ecs/a,", "my group"]:
+        assert not re.fullmatch(pattern, bad), bad
+
+
+def test_account_wide_policy_excludes_the_functions_own_log_group():
+    pattern = '{ $.level = "ERROR" || $.msg = "a\\\\b" }'
+    rendered = render(TEMPLATE, {
+        "AccountWideSubscription": "true",
+        "FunctionName": "relay",
+        "SubscriptionFilterPattern": pattern,
+    })
+    policy = rendered.resources["AccountSubscriptionPolicy"]
+    assert policy["Type"] == "AWS::Logs::AccountPolicy"
+    props = policy["Properties"]
+    assert props["PolicyType"] == "SUBSCRIPTION_FILTER_POLICY"
+    assert props["SelectionCriteria"] == 'LogGroupName NOT IN ["/aws/lambda/relay"]'
+    document = json.loads(props["PolicyDocument"])
+    assert document == {"DestinationArn": "<Function.Arn>", "FilterPattern": pattern}
+    assert policy["DependsOn"] == "LogsInvokePermission"
+
+
+def test_account_wide_policy_with_more_exclusions():
+    rendered = render(TEMPLATE, {
+        "AccountWideSubscription": "true",
+        "AccountPolicyExcludedLogGroups": "/aws/lambda/noisy,/ecs/debug",
+    })
+    criteria = rendered.resources["AccountSubscriptionPolicy"]["Properties"]["SelectionCriteria"]
+    assert criteria == 'LogGroupName NOT IN ["/aws/lambda/logrelay", "/aws/lambda/noisy", "/ecs/debug"]'
+
+
+def test_account_wide_and_listed_groups_exclude_each_other():
+    rendered = render(TEMPLATE, {"AccountWideSubscription": "true", "LogGroupNames": "/ecs/a"})
+    assert "OneSubscriptionMode" in rendered.rules_failed
+
+
+def test_logs_may_invoke_only_from_this_account():
+    permission = render(TEMPLATE).resources["LogsInvokePermission"]["Properties"]
+    assert permission["Principal"] == "logs.amazonaws.com"
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["SourceAccount"] == ACCOUNT_ID
+    assert permission["SourceArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:*"
+    assert permission["FunctionName"] == "<Function.Arn>"
+
+
+# --- Many filters: the config layer ----------------------------------------------------------------
+
+
+def test_metric_filter_file_ships_as_a_layer_only_when_asked():
+    plain = render(TEMPLATE)
+    assert "MetricFiltersLayer" not in plain.resources
+    assert "Layers" not in plain.resources["Function"]["Properties"]
+    assert plain.resources["Function"]["Properties"]["Environment"]["Variables"]["LOGRELAY_CONFIG_FILE"] == ""
+
+    rendered = render(TEMPLATE, {"MetricFiltersFile": "metric-filters.json"})
+    layer = rendered.resources["MetricFiltersLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    content = layer["Properties"]["ContentUri"]
+    assert os.path.isfile(os.path.join(ROOT, content, "metric-filters.json"))
+    props = rendered.resources["Function"]["Properties"]
+    assert props["Layers"] == ["<Ref MetricFiltersLayer>"]
+    # Layer contents are extracted under /opt.
+    assert props["Environment"]["Variables"]["LOGRELAY_CONFIG_FILE"] == "/opt/metric-filters.json"
+    with pytest.raises(ValueError):
+        render(TEMPLATE, {"MetricFiltersFile": "../etc/passwd"})
+
+
+def test_sam_attaches_the_versioned_layer():
+    resources = sam_transform(load(TEMPLATE), {"MetricFiltersFile": "metric-filters.json"})["Resources"]
+    layers = [n for n, r in resources.items() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    assert len(layers) == 1
+    attached = resources["Function"]["Properties"]["Layers"]
+    assert attached == {"Fn::If": ["HasMetricFiltersFile", [{"Ref": layers[0]}], {"Ref": "AWS::NoValue"}]}
+
+
+# --- Outputs ---------------------------------------------------------------------------------------
+
+
+def test_outputs():
+    outputs = render(TEMPLATE).outputs
+    assert outputs["FunctionArn"] == "<Function.Arn>"
+    assert outputs["FailureQueueUrl"] == "<Ref FailureQueue>"
+    assert outputs["FunctionRoleArn"] == "<FunctionRole.Arn>"
+    assert outputs["FunctionLogGroupName"] == "/aws/lambda/logrelay"
+    assert "MetricFiltersLayerArn" not in outputs
