@@ -82,9 +82,14 @@ async fn records_and_metrics_arrive_in_kinesis_and_cloudwatch() {
 
     let events = recent_events(40);
     let group = "/ecs/orders";
-    let gz = common::gzip(common::payload_json("123456789012", group, "ecs/api/abc", &events).as_bytes());
+    let gz = common::gzip(
+        common::payload_json("123456789012", group, "ecs/api/abc", &events).as_bytes(),
+    );
     let report = relay
-        .handle_event(common::lambda_event(&gz).as_bytes(), Some(Instant::now() + Duration::from_secs(30)))
+        .handle_event(
+            common::lambda_event(&gz).as_bytes(),
+            Some(Instant::now() + Duration::from_secs(30)),
+        )
         .await
         .unwrap();
     assert_eq!(report.stats.events, 40);
@@ -97,7 +102,10 @@ async fn records_and_metrics_arrive_in_kinesis_and_cloudwatch() {
     assert_eq!(got[0].1, gz);
 
     // CloudWatch: ErrorCount per log group equals the events containing ERROR.
-    let errors = events.iter().filter(|(_, _, m)| m.contains("ERROR")).count();
+    let errors = events
+        .iter()
+        .filter(|(_, _, m)| m.contains("ERROR"))
+        .count();
     assert!(errors > 0);
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);
     let sum = metric_sum(&cw, &namespace, "ErrorCount", &[("LogGroup", group)]).await;
@@ -127,16 +135,23 @@ async fn a_failing_putmetricdata_does_not_stop_forwarding() {
         .build();
     let (records, _) = build_sinks(&cfg, &sdk).await;
     let metrics = logrelay::metrics::AnyMetricSink::CloudWatch(
-        logrelay::metrics::cloudwatch::CloudWatchSink::new(aws_sdk_cloudwatch::Client::new(&cw_sdk)),
+        logrelay::metrics::cloudwatch::CloudWatchSink::new(aws_sdk_cloudwatch::Client::new(
+            &cw_sdk,
+        )),
     );
     let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
     let events = recent_events(12);
     let gz = common::gzip(common::payload_json("123456789012", "/ecs/a", "s", &events).as_bytes());
     let report = relay
-        .handle_event(common::lambda_event(&gz).as_bytes(), Some(Instant::now() + Duration::from_secs(30)))
+        .handle_event(
+            common::lambda_event(&gz).as_bytes(),
+            Some(Instant::now() + Duration::from_secs(30)),
+        )
         .await
         .expect("forwarding succeeds although metrics fail");
-    let err = report.metrics_error.expect("the metrics failure is reported");
+    let err = report
+        .metrics_error
+        .expect("the metrics failure is reported");
     assert!(err.contains("PutMetricData"), "{err}");
     assert_eq!(common::read_all(&kinesis, &stream).await.len(), 1);
 }
@@ -158,7 +173,10 @@ async fn an_undecodable_payload_fails_the_invocation_and_sends_nothing() {
         let gz = common::gzip(common::payload_json("1", "/g", "s", &recent_events(3)).as_bytes());
         common::lambda_event(&gz[..gz.len() / 2])
     };
-    let err = relay.handle_event(truncated.as_bytes(), None).await.unwrap_err();
+    let err = relay
+        .handle_event(truncated.as_bytes(), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, RelayError::Payload(_)), "{err}");
     assert!(common::read_all(&kinesis, &stream).await.is_empty());
 }
