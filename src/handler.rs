@@ -64,6 +64,35 @@ impl From<RelayError> for lambda_runtime::Diagnostic {
 /// 2000-01-01T00:00:00Z in milliseconds: a "deadline" before it is not a point in time.
 const EPOCH_2000_MS: u64 = 946_684_800_000;
 
+/// Refuses an endpoint override that would send AWS requests (and credentials) in clear text: only
+/// `https://` endpoints, or plain `http://` to a loopback address (local emulators, tests), are allowed.
+/// Without an override the SDK resolves AWS's own HTTPS endpoints.
+pub fn check_endpoint(sdk_config: &aws_config::SdkConfig) -> Result<(), String> {
+    let Some(url) = sdk_config.endpoint_url() else {
+        return Ok(());
+    };
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    if let Some(rest) = url.strip_prefix("http://") {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if loopback {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "AWS endpoint {url:?} is not HTTPS; only loopback emulators may use plain HTTP"
+    ))
+}
+
 /// Converts the invocation deadline into an `Instant`. Lambda sends milliseconds since the epoch
 /// (`Lambda-Runtime-Deadline-Ms`); some local emulators (`cargo lambda watch`) send the time budget in
 /// milliseconds instead, which is taken as relative to now.
@@ -182,6 +211,10 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         }
     };
     let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    if let Err(e) = check_endpoint(&sdk_config) {
+        tracing::error!(error = %e, "refusing to start");
+        return Err(e.into());
+    }
     let region = sdk_config.region().map(|r| r.to_string());
     tracing::info!(
         filters = config.filters.len(),
@@ -198,4 +231,48 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         handle(relay, event).await
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_endpoint(url: &str) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder().endpoint_url(url).build()
+    }
+
+    #[test]
+    fn only_https_or_loopback_endpoints_are_accepted() {
+        assert!(check_endpoint(&aws_config::SdkConfig::builder().build()).is_ok());
+        for ok in [
+            "https://kinesis.eu-west-1.amazonaws.com",
+            "http://127.0.0.1:5000",
+            "http://localhost:4566/",
+            "http://[::1]:9000",
+        ] {
+            assert!(check_endpoint(&with_endpoint(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5:5000",
+            "http://kinesis.example.com",
+            "ftp://x",
+        ] {
+            let e = check_endpoint(&with_endpoint(bad)).unwrap_err();
+            assert!(e.contains("not HTTPS"), "{e}");
+        }
+    }
+
+    #[test]
+    fn deadlines_in_epoch_or_relative_milliseconds() {
+        let now = Instant::now();
+        let relative = deadline_instant(600_000);
+        assert!(relative >= now + Duration::from_secs(599));
+        let epoch_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let absolute = deadline_instant(epoch_ms + 5_000);
+        assert!(absolute <= Instant::now() + Duration::from_millis(5_100));
+        assert!(absolute >= now + Duration::from_millis(4_000));
+    }
 }

@@ -206,3 +206,42 @@ async fn events_of_the_functions_own_log_group_are_skipped() {
     assert!(report.metrics.is_empty());
     assert!(common::read_all(&kinesis, &stream).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_assume_role_failure_names_the_role_and_fails_the_invocation() {
+    // STS (and everything else) behind an endpoint where nothing listens: the credentials cannot be
+    // obtained, so nothing can be delivered.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let sdk = sdk_config(&format!("http://127.0.0.1:{closed}"))
+        .await
+        .to_builder()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    let role = "arn:aws:iam::222233334444:role/central-writer";
+    let cfg = Arc::new(config(&[
+        (
+            "LOGRELAY_KINESIS_STREAM_ARN",
+            "arn:aws:kinesis:us-east-1:222233334444:stream/central".into(),
+        ),
+        ("LOGRELAY_ASSUME_ROLE_ARN", role.into()),
+        ("LOGRELAY_EXTERNAL_ID", "s3cret-external-id".into()),
+        ("LOGRELAY_METRICS", "off".into()),
+    ]));
+    let (records, metrics) = build_sinks(&cfg, &sdk).await;
+    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let gz = common::gzip(common::payload_json("1", "/g", "s", &recent_events(3)).as_bytes());
+    let err = relay
+        .handle_event(
+            common::lambda_event(&gz).as_bytes(),
+            Some(Instant::now() + Duration::from_secs(5)),
+        )
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, RelayError::Forward(_)), "{text}");
+    assert!(text.contains(role), "{text}");
+    assert!(!text.contains("s3cret-external-id"), "{text}");
+}

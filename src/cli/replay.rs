@@ -223,7 +223,12 @@ fn init_cli_tracing() {
 async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
     let needs_aws = config.stream_arn.is_some() || args.metrics == "put";
     let sdk_config = if needs_aws {
-        Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        if let Err(e) = crate::handler::check_endpoint(&sdk) {
+            eprintln!("logrelay replay: {e}");
+            return ExitCode::from(2);
+        }
+        Some(sdk)
     } else {
         None
     };

@@ -10,8 +10,8 @@ use std::time::Instant;
 /// Kinesis, a directory, or a counting null sink.
 #[derive(Debug)]
 pub enum AnyRecordSink {
-    /// PutRecords to a stream.
-    Kinesis(KinesisSink),
+    /// PutRecords to a stream, as the named role when one is assumed (errors name it).
+    Kinesis(KinesisSink, Option<String>),
     /// One file per record.
     Directory(DirSink),
     /// Counts only.
@@ -27,7 +27,10 @@ impl AnyRecordSink {
         limits: &BatchLimits,
     ) -> Self {
         let client = kinesis_client(sdk_config, assume_role).await;
-        AnyRecordSink::Kinesis(KinesisSink::new(client, stream_arn).with_limits(*limits))
+        AnyRecordSink::Kinesis(
+            KinesisSink::new(client, stream_arn).with_limits(*limits),
+            assume_role.map(|r| r.role_arn.clone()),
+        )
     }
 
     /// Files in `dir`, named for `format`.
@@ -49,7 +52,25 @@ impl RecordSink for AnyRecordSink {
         deadline: Option<Instant>,
     ) -> Result<SendReport, ForwardError> {
         match self {
-            AnyRecordSink::Kinesis(s) => s.send(records, deadline).await,
+            AnyRecordSink::Kinesis(s, role) => {
+                s.send(records, deadline)
+                    .await
+                    .map_err(|e| match (role, e) {
+                        (
+                            Some(role),
+                            ForwardError::Incomplete {
+                                delivered,
+                                undelivered,
+                                last_error,
+                            },
+                        ) => ForwardError::Incomplete {
+                            delivered,
+                            undelivered,
+                            last_error: format!("{last_error} (writing as assumed role {role})"),
+                        },
+                        (_, e) => e,
+                    })
+            }
             AnyRecordSink::Directory(s) => s.send(records, deadline).await,
             AnyRecordSink::Null(s) => s.send(records, deadline).await,
         }

@@ -134,8 +134,12 @@ impl KinesisSink {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => {
                 let (retryable, what) = match &e {
-                    SdkError::ConstructionFailure(_) => (false, DisplayErrorContext(&e).to_string()),
-                    SdkError::DispatchFailure(d) => (!d.is_user(), DisplayErrorContext(&e).to_string()),
+                    SdkError::ConstructionFailure(_) => {
+                        (false, DisplayErrorContext(&e).to_string())
+                    }
+                    SdkError::DispatchFailure(d) => {
+                        (!d.is_user(), DisplayErrorContext(&e).to_string())
+                    }
                     SdkError::ServiceError(s) => {
                         let status = s.raw().status().as_u16();
                         (
@@ -151,7 +155,10 @@ impl KinesisSink {
                         let status = r.raw().status().as_u16();
                         (
                             is_retryable_request_error(None, Some(status)),
-                            format!("unreadable response (HTTP {status}): {}", DisplayErrorContext(&e)),
+                            format!(
+                                "unreadable response (HTTP {status}): {}",
+                                DisplayErrorContext(&e)
+                            ),
                         )
                     }
                     _ => (true, DisplayErrorContext(&e).to_string()),
