@@ -92,7 +92,10 @@ fn terms() {
             pattern: "Failed to process the request",
             cases: &[
                 ("[WARN] Failed to process the request", true),
-                ("[ERROR] Unable to continue: Failed to process the request", true),
+                (
+                    "[ERROR] Unable to continue: Failed to process the request",
+                    true,
+                ),
                 ("[ERROR] the request to process Failed", true),
                 ("[ERROR] Failed to process", false),
             ],
@@ -140,7 +143,12 @@ fn terms() {
         Row {
             source: "OG/CG OR Pattern Matching: ?ERROR ?WARN",
             pattern: "?ERROR ?WARN",
-            cases: &[(OR_MSGS[0], true), (OR_MSGS[1], true), (OR_MSGS[2], true), ("INFO", false)],
+            cases: &[
+                (OR_MSGS[0], true),
+                (OR_MSGS[1], true),
+                (OR_MSGS[2], true),
+                ("INFO", false),
+            ],
         },
         Row {
             source: "OG OR Pattern Matching: ERROR WARN",
@@ -264,7 +272,10 @@ fn json_metric_filter_examples() {
             "{ $.sourceIPAddress != 123.123.* }",
             &[("$.sourceIPAddress", "111.111.111.111")],
         ),
-        (r#"{ $.arrayKey[0] = "value" }"#, &[("$.arrayKey[0]", "value")]),
+        (
+            r#"{ $.arrayKey[0] = "value" }"#,
+            &[("$.arrayKey[0]", "value")],
+        ),
         ("{ $.objectList[1].id = 2 }", &[("$.objectList[1].id", "2")]),
         ("{ $.SomeObject IS NULL }", &[("$.SomeObject", "null")]),
         ("{ $.SomeOtherObject NOT EXISTS }", &[]),
@@ -348,7 +359,10 @@ fn json_compound_conditions() {
             r#"{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }"#,
             COMPOUND_SAMPLE
         ),
-        pairs(&[("$.user.id", "1"), ("$.users[0].email", "John.Doe@example.com")])
+        pairs(&[
+            ("$.user.id", "1"),
+            ("$.users[0].email", "John.Doe@example.com")
+        ])
     );
 }
 
@@ -433,7 +447,11 @@ fn json_numeric_comparisons() {
         Row {
             source: "OG numeric: { $.errorCode = 400 }",
             pattern: "{ $.errorCode = 400 }",
-            cases: &[(m, true), (r#"{"errorCode": 400.0}"#, true), (r#"{"errorCode": "400"}"#, false)],
+            cases: &[
+                (m, true),
+                (r#"{"errorCode": 400.0}"#, true),
+                (r#"{"errorCode": "400"}"#, false),
+            ],
         },
         Row {
             source: "OG numeric: { $.errorCode != 500 }",
@@ -462,9 +480,13 @@ fn json_metric_value_latency() {
     let set = logrelay::pattern::FilterSet::new([p]);
     let mut s = set.scratch();
     let mut got = None;
-    set.eval(r#"{"latency": 50, "requestType": "GET"}"#, &mut s, |_, c| {
-        got = c.get(&r).and_then(|v| v.as_f64());
-    });
+    set.eval(
+        r#"{"latency": 50, "requestType": "GET"}"#,
+        &mut s,
+        |_, c| {
+            got = c.get(&r).and_then(|v| v.as_f64());
+        },
+    );
     assert_eq!(got, Some(50.0));
 }
 
@@ -622,7 +644,13 @@ fn regex_page() {
         Row {
             source: "RX | alternation: %[Ee]rror|[Ff]ail%",
             pattern: "%[Ee]rror|[Ff]ail%",
-            cases: &[("Error", true), ("error", true), ("fail", true), ("Fail", true), ("ok", false)],
+            cases: &[
+                ("Error", true),
+                ("error", true),
+                ("fail", true),
+                ("Fail", true),
+                ("ok", false),
+            ],
         },
         Row {
             source: "RX \\ escape: %10\\.10\\.0\\.1%",
@@ -632,7 +660,10 @@ fn regex_page() {
         Row {
             source: "RX IP address: %\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}%",
             pattern: r"%\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}%",
-            cases: &[("client 192.168.1.20 said", true), ("client 192.168.1 said", false)],
+            cases: &[
+                ("client 192.168.1.20 said", true),
+                ("client 192.168.1 said", false),
+            ],
         },
         Row {
             source: "RX * and + and .",
@@ -640,10 +671,14 @@ fn regex_page() {
             cases: &[("acx", true), ("abbbccy", true), ("ab", false)],
         },
         Row {
-            source: "CDK FilterPattern.regexValue('$.message', '=', 'bind: address already in use')",
+            source:
+                "CDK FilterPattern.regexValue('$.message', '=', 'bind: address already in use')",
             pattern: "{ ($.latency = \"*\") && ($.message = %bind: address already in use%) }",
             cases: &[
-                (r#"{"latency": 5, "message": "listen: bind: address already in use"}"#, true),
+                (
+                    r#"{"latency": 5, "message": "listen: bind: address already in use"}"#,
+                    true,
+                ),
                 (r#"{"latency": 5, "message": "ok"}"#, false),
             ],
         },
@@ -651,18 +686,28 @@ fn regex_page() {
     // RX: "%something!%" is not a valid pattern ('!' is not an allowed character).
     let e = Pattern::parse("%something!%").unwrap_err();
     assert_eq!(e.column(), 11);
-    assert_eq!(Pattern::parse("%AUTHORIZED%").unwrap().kind(), PatternKind::Regex);
+    assert_eq!(
+        Pattern::parse("%AUTHORIZED%").unwrap().kind(),
+        PatternKind::Regex
+    );
     // Regex inside space-delimited and JSON patterns (CG syntax notes §4.3).
     run(&[
         Row {
             source: "CG regex in a space-delimited field",
             pattern: "[level = %^[EW]%, msg]",
-            cases: &[("ERROR boom", true), ("WARN boom", true), ("INFO boom", false)],
+            cases: &[
+                ("ERROR boom", true),
+                ("WARN boom", true),
+                ("INFO boom", false),
+            ],
         },
         Row {
             source: "CG regex != in JSON",
             pattern: "{ $.level != %^DEBUG% }",
-            cases: &[(r#"{"level": "INFO"}"#, true), (r#"{"level": "DEBUG2"}"#, false)],
+            cases: &[
+                (r#"{"level": "INFO"}"#, true),
+                (r#"{"level": "DEBUG2"}"#, false),
+            ],
         },
     ]);
 }
@@ -696,11 +741,7 @@ fn cdk_printed_patterns_parse() {
             "12:00 HttpServer 200 12",
             false,
         ),
-        (
-            "\"\\\"foo\\\" he said\"",
-            "and \"foo\" he said",
-            true,
-        ),
+        ("\"\\\"foo\\\" he said\"", "and \"foo\" he said", true),
     ] {
         let p = Pattern::parse(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
         assert_eq!(p.test(msg).is_some(), want, "{pattern} on {msg}");
@@ -716,8 +757,11 @@ fn field_values() {
     let mut s = set.scratch();
     let mut seen = Vec::new();
     set.eval("1.2.3.4 GET 1534", &mut s, |_, c| {
-        seen.push((c.get(&bytes).and_then(|v| v.as_f64()), c.get(&second)
-            .and_then(|v| v.to_text().map(|t| t.into_owned()))));
+        seen.push((
+            c.get(&bytes).and_then(|v| v.as_f64()),
+            c.get(&second)
+                .and_then(|v| v.to_text().map(|t| t.into_owned())),
+        ));
     });
     assert_eq!(seen, vec![(Some(1534.0), Some("GET".to_owned()))]);
     assert!(matches!(
