@@ -12,6 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `test-metric-filter`.
+///
+/// Messages may start with `-`. Because of that, `--log-event-messages` takes every following
+/// argument as a message, except the exact option names `--filter-pattern` and
+/// `--log-event-messages-file` (also in `--name=value` form), which keep their meaning wherever
+/// they appear; a message that is exactly one of these names can be given in a file.
 #[derive(Debug, clap::Args)]
 #[command(group(
     clap::ArgGroup::new("messages")
@@ -22,7 +27,7 @@ use std::process::ExitCode;
 pub struct TestMetricFilterArgs {
     /// The filter pattern to test (may start with '-', e.g. `-DEBUG`).
     #[arg(long, allow_hyphen_values = true, value_name = "PATTERN")]
-    pub filter_pattern: String,
+    pub filter_pattern: Option<String>,
 
     /// Log event messages to test, one per argument (1 to 50, like the API; may start with '-').
     #[arg(long, num_args = 1.., allow_hyphen_values = true, value_name = "MSG")]
@@ -32,6 +37,56 @@ pub struct TestMetricFilterArgs {
     /// given with --log-event-messages.
     #[arg(long, value_name = "FILE")]
     pub log_event_messages_file: Option<PathBuf>,
+}
+
+/// The arguments after separating options that `--log-event-messages` swallowed.
+struct Resolved {
+    pattern: String,
+    messages: Vec<String>,
+    file: Option<PathBuf>,
+}
+
+fn resolve(args: &TestMetricFilterArgs) -> Result<Resolved, (u8, String)> {
+    let mut pattern = args.filter_pattern.clone();
+    let mut file = args.log_event_messages_file.clone();
+    let mut messages = Vec::new();
+    let mut it = args.log_event_messages.iter();
+    let twice = |name: &str| (EXIT_INVALID, format!("error: {name} given more than once"));
+    while let Some(m) = it.next() {
+        let (name, inline) = match m.split_once('=') {
+            Some((n, v)) if n == "--filter-pattern" || n == "--log-event-messages-file" => {
+                (n, Some(v.to_owned()))
+            }
+            _ => (m.as_str(), None),
+        };
+        let is_option = name == "--filter-pattern" || name == "--log-event-messages-file";
+        if !is_option {
+            messages.push(m.clone());
+            continue;
+        }
+        let Some(value) = inline.or_else(|| it.next().cloned()) else {
+            return Err((EXIT_INVALID, format!("error: {name} needs a value")));
+        };
+        if name == "--filter-pattern" {
+            if pattern.replace(value).is_some() {
+                return Err(twice(name));
+            }
+        } else if file.replace(PathBuf::from(value)).is_some() {
+            return Err(twice(name));
+        }
+    }
+    let Some(pattern) = pattern else {
+        return Err((
+            EXIT_INVALID,
+            "error: the following required argument was not provided: --filter-pattern <PATTERN>"
+                .to_owned(),
+        ));
+    };
+    Ok(Resolved {
+        pattern,
+        messages,
+        file,
+    })
 }
 
 /// Exit status for invalid input (pattern or messages).
@@ -56,24 +111,25 @@ pub fn run(args: &TestMetricFilterArgs) -> ExitCode {
 
 /// Parses, evaluates and renders; errors carry the exit status and the message for stderr.
 fn execute(args: &TestMetricFilterArgs) -> Result<String, (u8, String)> {
-    let pattern = Pattern::parse(&args.filter_pattern)
+    let args = resolve(args)?;
+    let pattern = Pattern::parse(&args.pattern)
         .map_err(|e| (EXIT_INVALID, format!("error: invalid filter pattern: {e}")))?;
-    let messages = collect_messages(args)?;
+    let messages = collect_messages(&args)?;
     Ok(render(&pattern, &messages))
 }
 
-fn collect_messages(args: &TestMetricFilterArgs) -> Result<Vec<String>, (u8, String)> {
-    if args.log_event_messages.len() > MAX_TEST_MESSAGES {
+fn collect_messages(args: &Resolved) -> Result<Vec<String>, (u8, String)> {
+    if args.messages.len() > MAX_TEST_MESSAGES {
         return Err((
             EXIT_INVALID,
             format!(
                 "error: --log-event-messages takes at most {MAX_TEST_MESSAGES} messages (got {}); use --log-event-messages-file for more",
-                args.log_event_messages.len()
+                args.messages.len()
             ),
         ));
     }
     let mut messages = Vec::new();
-    for (i, m) in args.log_event_messages.iter().enumerate() {
+    for (i, m) in args.messages.iter().enumerate() {
         if m.is_empty() {
             return Err((
                 EXIT_INVALID,
@@ -85,7 +141,7 @@ fn collect_messages(args: &TestMetricFilterArgs) -> Result<Vec<String>, (u8, Str
         }
         messages.push(m.clone());
     }
-    if let Some(path) = &args.log_event_messages_file {
+    if let Some(path) = &args.file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| (1, format!("error: cannot read {}: {e}", path.display())))?;
         for (n, line) in text.lines().enumerate() {

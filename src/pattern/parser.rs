@@ -259,16 +259,12 @@ impl<'s> Parser<'s> {
 
     // ---------------------------------------------------------------- shared expression grammar
 
-    fn expr<C>(
-        &mut self,
-        closers: &[char],
-        leaf: &mut dyn FnMut(&mut Self) -> PResult<C>,
-    ) -> PResult<Expr<C>> {
+    fn expr<C>(&mut self, leaf: &mut dyn FnMut(&mut Self) -> PResult<C>) -> PResult<Expr<C>> {
         let mut ors = Vec::new();
         loop {
             let mut ands = Vec::new();
             loop {
-                let e = self.unary(closers, leaf)?;
+                let e = self.unary(leaf)?;
                 match e {
                     Expr::And(v) => ands.extend(v),
                     e => ands.push(e),
@@ -293,10 +289,8 @@ impl<'s> Parser<'s> {
             }
         }
         self.skip_ws();
-        match self.peek() {
-            Some(c) if closers.contains(&c) => {}
-            Some('&') | Some('|') => return self.expected("'&&' or '||'"),
-            _ => return self.expected("'&&', '||' or the end of the expression"),
+        if let Some('&' | '|') = self.peek() {
+            return self.expected("'&&' or '||'");
         }
         Ok(if ors.len() == 1 {
             ors.pop().unwrap_or_else(|| Expr::Or(Vec::new()))
@@ -305,11 +299,7 @@ impl<'s> Parser<'s> {
         })
     }
 
-    fn unary<C>(
-        &mut self,
-        closers: &[char],
-        leaf: &mut dyn FnMut(&mut Self) -> PResult<C>,
-    ) -> PResult<Expr<C>> {
+    fn unary<C>(&mut self, leaf: &mut dyn FnMut(&mut Self) -> PResult<C>) -> PResult<Expr<C>> {
         self.skip_ws();
         if self.peek() == Some('(') {
             let open = self.pos;
@@ -323,22 +313,15 @@ impl<'s> Parser<'s> {
             }
             self.pos += 1;
             self.depth += 1;
-            let e = self.expr(&[')'], leaf);
+            let e = self.expr(leaf);
             self.depth -= 1;
-            let e = match e {
-                Err(err) if self.pos >= self.end => {
-                    // Ran off the end inside the parentheses: name the unclosed '('.
-                    if matches!(err.kind(), K::Expected { .. }) {
-                        return self.err(K::UnclosedParen, open..open + 1);
-                    }
-                    return Err(err);
-                }
-                r => r?,
-            };
+            let e = e?;
             if !self.eat(")") {
-                return self.err(K::UnclosedParen, open..open + 1);
+                return match self.peek() {
+                    None | Some('}' | ']' | ',') => self.err(K::UnclosedParen, open..open + 1),
+                    _ => self.expected("'&&', '||' or ')'"),
+                };
             }
-            let _ = closers;
             Ok(e)
         } else {
             Ok(Expr::Leaf(leaf(self)?))
@@ -430,15 +413,19 @@ impl<'s> Parser<'s> {
         if self.peek().is_none() {
             return self.err(K::UnclosedBrace, open..open + 1);
         }
-        let e = self.expr(&['}'], &mut |p: &mut Self| p.json_cond());
-        let e = match e {
-            Err(err) if self.pos >= self.end && matches!(err.kind(), K::Expected { .. }) => {
-                return self.err(K::UnclosedBrace, open..open + 1)
-            }
-            r => r?,
-        };
+        let e = self.expr(&mut |p: &mut Self| p.json_cond())?;
         if !self.eat("}") {
-            return self.err(K::UnclosedBrace, open..open + 1);
+            return match self.peek() {
+                None => self.err(K::UnclosedBrace, open..open + 1),
+                Some(')') => self.err(
+                    K::Expected {
+                        expected: "'&&', '||' or '}' (this ')' closes nothing)",
+                        found: "')'".to_owned(),
+                    },
+                    self.here_span(),
+                ),
+                _ => self.expected("'&&', '||' or '}'"),
+            };
         }
         if self.pos < self.end {
             return self.err(K::TrailingInput, self.pos..self.end);
@@ -609,16 +596,7 @@ impl<'s> Parser<'s> {
                         FieldSpec::Named(self.src[save..name_end].to_owned(), Span(save..name_end))
                     } else {
                         self.pos = save;
-                        let e = self.expr(&[',', ']'], &mut |p: &mut Self| p.space_cond());
-                        let e = match e {
-                            Err(err)
-                                if self.pos >= self.end
-                                    && matches!(err.kind(), K::Expected { .. }) =>
-                            {
-                                return self.err(K::UnclosedBracket, open..open + 1)
-                            }
-                            r => r?,
-                        };
+                        let e = self.expr(&mut |p: &mut Self| p.space_cond())?;
                         FieldSpec::Cond(e, Span(start..self.pos))
                     }
                 }

@@ -1,0 +1,378 @@
+//! Properties of the pattern engine (proptest): no panics, printing round-trips, and the shared
+//! FilterSet evaluation agrees with evaluating each pattern alone and with a naive reference.
+
+use logrelay::pattern::{FilterSet, Pattern};
+use proptest::prelude::*;
+
+// ------------------------------------------------------------------ generators
+
+fn quote(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o.push('"');
+    o
+}
+
+fn term_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "ERROR", "WARN", "a", "ab", "b a", "\"q\"", "x\\y", "é", "", " ", "%p%", "-n", "?q",
+            "{", "[", "ERR", "RROR", "message",
+        ])
+        .prop_map(str::to_owned),
+        "[a-cé\"\\\\ %?{\\[-]{0,5}",
+    ]
+}
+
+/// (op: 0 plain, 1 `?`, 2 `-`; text)
+fn term_items() -> impl Strategy<Value = Vec<(u8, String)>> {
+    prop::collection::vec((0u8..3, term_text()), 1..6)
+}
+
+fn render_terms(items: &[(u8, String)], spaced_prefix: bool) -> String {
+    let mut parts = Vec::new();
+    for (op, text) in items {
+        let body = if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric()) {
+            text.clone()
+        } else {
+            quote(text)
+        };
+        let prefix = ["", "?", "-"][*op as usize];
+        let sep = if spaced_prefix && *op != 0 { " " } else { "" };
+        parts.push(format!("{prefix}{sep}{body}"));
+    }
+    parts.join(" ")
+}
+
+/// What CloudWatch (per our chosen semantics) says for a term pattern, computed naively.
+fn naive_terms(items: &[(u8, String)], msg: &str) -> bool {
+    if items
+        .iter()
+        .any(|(op, t)| *op == 2 && msg.contains(t.as_str()))
+    {
+        return false;
+    }
+    let mut alts: Vec<Vec<&str>> = Vec::new();
+    for (op, t) in items {
+        match op {
+            1 => alts.push(vec![t]),
+            0 => match alts.last_mut() {
+                Some(a) => a.push(t),
+                None => alts.push(vec![t]),
+            },
+            _ => {}
+        }
+    }
+    alts.is_empty() || alts.iter().any(|a| a.iter().all(|t| msg.contains(t)))
+}
+
+fn selector() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["a", "b", "c-d", "e_f"]),
+        prop::collection::vec(
+            prop::sample::select(vec![".a", ".b", ".c-d", "[0]", "[1]"]),
+            0..3,
+        ),
+    )
+        .prop_map(|(first, rest)| format!("$.{first}{}", rest.concat()))
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "0",
+            "1",
+            "-5",
+            "+1000",
+            "55.5",
+            "10e3",
+            "1e-3",
+            "400",
+            "abc",
+            "4*",
+            "*x*",
+            "123.123.*",
+            "x.y",
+            "*",
+            "%a%",
+            "%^b$%",
+            "%[0-9]+%",
+        ])
+        .prop_map(str::to_owned),
+        "[a-b*\"\\\\ é4]{0,4}".prop_map(|s| quote(&s)),
+    ]
+}
+
+fn json_cond() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (selector(), prop::sample::select(vec!["=", "!="]), value())
+            .prop_map(|(s, op, v)| format!("{s} {op} {v}")),
+        (
+            selector(),
+            prop::sample::select(vec!["<", ">", "<=", ">=", "="]),
+            prop::sample::select(vec!["0", "1", "-5", "55.5", "1e3"])
+        )
+            .prop_map(|(s, op, v)| format!("{s}{op}{v}")),
+        (
+            selector(),
+            prop::sample::select(vec!["IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"])
+        )
+            .prop_map(|(s, t)| format!("{s} {t}")),
+    ]
+}
+
+fn json_expr() -> impl Strategy<Value = String> {
+    json_cond().prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} && {b}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} || {b}")),
+            inner.prop_map(|a| format!("({a})")),
+        ]
+    })
+}
+
+fn json_pattern() -> impl Strategy<Value = String> {
+    json_expr().prop_map(|e| format!("{{ {e} }}"))
+}
+
+fn space_pattern() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(
+            (
+                any::<bool>(),
+                prop_oneof![
+                    (
+                        prop::sample::select(vec!["=", "!="]),
+                        prop::sample::select(vec![
+                            "ERROR", "4*", "*x", "404", "1000", "-", "%^W%", "\"a b\""
+                        ]),
+                    ),
+                    (
+                        prop::sample::select(vec!["<", ">", "<=", ">="]),
+                        prop::sample::select(vec!["404", "1000", "-1", "2.5"]),
+                    ),
+                ],
+                any::<bool>(),
+            ),
+            1..5,
+        ),
+        prop::option::of(0usize..5),
+        any::<bool>(),
+    )
+        .prop_map(|(specs, ellipsis, trailing)| {
+            let mut parts = Vec::new();
+            for (i, (cond, (op, v), or)) in specs.iter().enumerate() {
+                let name = format!("f{i}");
+                if *cond {
+                    let c = format!("{name} {op} {v}");
+                    if *or {
+                        parts.push(format!("{c} || {name} = x"));
+                    } else {
+                        parts.push(c);
+                    }
+                } else {
+                    parts.push(name);
+                }
+            }
+            if let Some(e) = ellipsis {
+                parts.insert(e.min(parts.len()), "...".to_owned());
+            }
+            let mut s = format!("[{}", parts.join(", "));
+            if trailing {
+                s.push(',');
+            }
+            s.push(']');
+            s
+        })
+}
+
+fn regex_pattern() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "%ERROR%",
+        "%^W%",
+        "%[0-9]{3}%",
+        "%a|b%",
+        r"%\d+\.\d%",
+        "%x$%",
+        "%a b%",
+    ])
+    .prop_map(str::to_owned)
+}
+
+fn any_pattern() -> impl Strategy<Value = String> {
+    prop_oneof![
+        term_items().prop_map(|i| render_terms(&i, false)),
+        json_pattern(),
+        space_pattern(),
+        regex_pattern(),
+        Just(String::new()),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{json, Value};
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        prop::sample::select(vec![0.0, 1.0, -5.0, 1000.0, 55.5, 400.0, 1e-3, 1e21])
+            .prop_map(|n| json!(n)),
+        (-3i64..3).prop_map(|n| json!(n)),
+        prop::sample::select(vec![
+            "abc",
+            "x.y",
+            "4x",
+            "123.123.9",
+            "",
+            "*",
+            "b",
+            "0",
+            "404",
+            "é"
+        ])
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(3, 16, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(vec!["a", "b", "c-d", "e_f"]).prop_map(str::to_owned),
+                inner,
+                0..4
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn message() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "ERROR", "WARN", "message", "a", "ab", "b", "\"q\"", "x\\y", "é", "404", "1000",
+                "-", "x", "[a b]", "\"c d\"", "%p%", "-n", "?q", "{", "[", "  ",
+            ]),
+            0..8
+        )
+        .prop_map(|v| v.join(" ")),
+        json_value().prop_map(|v| v.to_string()),
+        prop::collection::btree_map(
+            prop::sample::select(vec!["a", "b", "c-d", "e_f"]).prop_map(str::to_owned),
+            json_value(),
+            0..4
+        )
+        .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()).to_string()),
+        any::<String>(),
+    ]
+}
+
+// ------------------------------------------------------------------ properties
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn parse_never_panics(s in any::<String>()) {
+        let _ = Pattern::parse(&s);
+    }
+
+    #[test]
+    fn parse_never_panics_on_syntax_soup(
+        s in "[{}\\[\\]()$.a0-9 =!<>&|%\"\\\\*?,-]{0,40}"
+    ) {
+        if let Ok(p) = Pattern::parse(&s) {
+            // Whatever parses also prints and re-parses to the same tree.
+            let printed = p.to_string();
+            let q = Pattern::parse(&printed).map_err(|e| TestCaseError::fail(format!("{printed:?}: {e}")))?;
+            prop_assert!(p.same_ast(&q), "{s:?} printed as {printed:?}");
+        }
+    }
+
+    #[test]
+    fn printing_round_trips(src in any_pattern()) {
+        let p = match Pattern::parse(&src) {
+            Ok(p) => p,
+            // Only the regex quota can make a generated pattern invalid.
+            Err(e) => {
+                prop_assert!(e.to_string().contains("regular expressions are allowed"), "{src:?}: {e}");
+                return Ok(());
+            }
+        };
+        let printed = p.to_string();
+        let q = Pattern::parse(&printed)
+            .map_err(|e| TestCaseError::fail(format!("{src:?} printed as {printed:?}: {e}")))?;
+        prop_assert!(p.same_ast(&q), "{src:?} printed as {printed:?}");
+        prop_assert_eq!(&q.to_string(), &printed);
+        prop_assert_eq!(p.kind(), q.kind());
+    }
+
+    #[test]
+    fn eval_never_panics(src in any_pattern(), msg in message()) {
+        if let Ok(p) = Pattern::parse(&src) {
+            let _ = p.test(&msg);
+        }
+    }
+
+    #[test]
+    fn terms_agree_with_naive_reference(items in term_items(), spaced in any::<bool>(), msg in message()) {
+        let src = render_terms(&items, spaced);
+        let p = Pattern::parse(&src).map_err(|e| TestCaseError::fail(format!("{src:?}: {e}")))?;
+        let sole_blank = items.len() == 1 && items[0].0 == 0 && items[0].1.trim().is_empty();
+        prop_assume!(!sole_blank);
+        prop_assert_eq!(p.test(&msg).is_some(), naive_terms(&items, &msg), "{:?} on {:?}", src, msg);
+    }
+
+    #[test]
+    fn filter_set_agrees_with_each_pattern(
+        srcs in prop::collection::vec(any_pattern(), 1..12),
+        msgs in prop::collection::vec(message(), 1..6),
+    ) {
+        let patterns: Vec<Pattern> = srcs.iter().filter_map(|s| Pattern::parse(s).ok()).collect();
+        let set = FilterSet::new(patterns.clone());
+        let mut scratch = set.scratch();
+        for msg in &msgs {
+            let mut got: Vec<(usize, Vec<(String, String)>)> = Vec::new();
+            set.eval(msg, &mut scratch, |i, c| got.push((i, c.extracted())));
+            let want: Vec<(usize, Vec<(String, String)>)> = patterns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.test(msg).map(|e| (i, e)))
+                .collect();
+            prop_assert_eq!(got, want, "message {:?}", msg);
+        }
+    }
+}
+
+#[test]
+fn hostile_messages_do_not_panic() {
+    let patterns = [
+        "{ $.a = 1 }",
+        "{ $.a[0][0][0] NOT EXISTS }",
+        "[a, ..., b]",
+        "ERROR",
+        "%a+b%",
+    ]
+    .map(|s| Pattern::parse(s).unwrap());
+    let set = FilterSet::new(patterns);
+    let mut s = set.scratch();
+    let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let wide = format!("{{\"a\":[{}]}}", "1,".repeat(100_000) + "1");
+    let many_fields = "x ".repeat(200_000);
+    let unbalanced = "\"[".repeat(100_000);
+    let mut n = 0;
+    for m in [
+        deep.as_str(),
+        wide.as_str(),
+        many_fields.as_str(),
+        unbalanced.as_str(),
+    ] {
+        set.eval(m, &mut s, |_, _| n += 1);
+    }
+    // Only `[a, ..., b]` matches the many-fields message (and `{ $.a[0][0][0] NOT EXISTS }` the
+    // wide array, whose first element is a number).
+    assert_eq!(n, 3);
+}
