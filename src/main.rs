@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::TestMetricFilter(args) => logrelay::cli::test_metric_filter::run(args),
+        Command::CheckConfig(args) => logrelay::cli::check_config::run(args),
         Command::Replay(args) => logrelay::cli::replay::run(args),
     }
 }

@@ -1,5 +1,6 @@
 //! The `logrelay` command line: `test-metric-filter` and `replay`.
 
+pub mod check_config;
 pub mod replay;
 pub mod test_metric_filter;
 
@@ -19,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Test a filter pattern against log messages, like `aws logs test-metric-filter`.
     TestMetricFilter(test_metric_filter::TestMetricFilterArgs),
+    /// Load and validate the configuration as a cold start does, and print it.
+    CheckConfig(check_config::CheckConfigArgs),
     /// Run the Lambda pipeline on Lambda event files with local sinks.
     Replay(Box<replay::ReplayArgs>),
 }
