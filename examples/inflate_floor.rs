@@ -9,7 +9,7 @@
 //! Usage: `inflate_floor [--repeat N] EVENT_FILE...`
 //!
 //! Prints one JSON line on stdout:
-//! `{"payloads":N,"event_bytes":N,"compressed_bytes":N,"uncompressed_bytes":N,"seconds":F}`
+//! `{"payloads":N,"event_file_bytes":N,"compressed_bytes":N,"uncompressed_bytes":N,"seconds":F}`
 //! where `uncompressed_bytes` is the total size of the decompressed payload JSON documents and
 //! `seconds` the time spent in the loop (reading files included). With `--repeat N` the whole file
 //! list is processed N times and the counts are those of one pass.
@@ -60,7 +60,7 @@ impl Error for FloorError {}
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
 struct Totals {
     payloads: u64,
-    event_bytes: u64,
+    event_file_bytes: u64,
     compressed_bytes: u64,
     uncompressed_bytes: u64,
 }
@@ -96,7 +96,7 @@ fn process(path: &Path, buffers: &mut Buffers, totals: &mut Totals) -> Result<()
         .read_to_end(&mut buffers.inflated)
         .map_err(|e| fail("awslogs.data is not valid gzip")(e.into()))?;
     totals.payloads += 1;
-    totals.event_bytes += buffers.event.len() as u64;
+    totals.event_file_bytes += buffers.event.len() as u64;
     totals.compressed_bytes += buffers.compressed.len() as u64;
     totals.uncompressed_bytes += buffers.inflated.len() as u64;
     Ok(())
@@ -147,9 +147,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     let seconds = started.elapsed().as_secs_f64();
     let totals = first.unwrap_or_default();
     println!(
-        "{{\"payloads\":{},\"event_bytes\":{},\"compressed_bytes\":{},\"uncompressed_bytes\":{},\"seconds\":{:.6}}}",
+        "{{\"payloads\":{},\"event_file_bytes\":{},\"compressed_bytes\":{},\"uncompressed_bytes\":{},\"seconds\":{:.6}}}",
         totals.payloads,
-        totals.event_bytes,
+        totals.event_file_bytes,
         totals.compressed_bytes,
         totals.uncompressed_bytes,
         seconds
