@@ -224,6 +224,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         (-3i64..3).prop_map(|n| json!(n)),
         prop::sample::select(vec![
             "abc",
+            "q\"uote",
+            "a\\b",
             "x.y",
             "4x",
             "123.123.9",
@@ -266,8 +268,40 @@ fn message() -> impl Strategy<Value = String> {
             0..4
         )
         .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()).to_string()),
+        // The same with keys and string values written with \u escapes: the raw text then no
+        // longer contains them verbatim, which the shared prefilter must allow for.
+        prop::collection::btree_map(
+            prop::sample::select(vec!["a", "b", "c-d", "e_f"]).prop_map(str::to_owned),
+            json_value(),
+            0..4
+        )
+        .prop_map(|m| escape_letters(
+            &serde_json::Value::Object(m.into_iter().collect()).to_string()
+        )),
         any::<String>(),
     ]
+}
+
+/// Rewrites every ASCII letter inside JSON strings as a `\u00XX` escape (same JSON value).
+fn escape_letters(json: &str) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string && !escaped && c.is_ascii_alphabetic() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+            continue;
+        }
+        out.push(c);
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = in_string;
+        } else if c == '"' {
+            in_string = !in_string;
+        }
+    }
+    out
 }
 
 // ------------------------------------------------------------------ properties
@@ -344,6 +378,21 @@ proptest! {
                 .collect();
             prop_assert_eq!(got, want, "message {:?}", msg);
         }
+    }
+}
+
+#[test]
+fn escaped_json_still_matches_through_the_prefilter() {
+    let msg = r#"{"\u006cevel": "\u0045RROR", "n": 1}"#;
+    for src in [r#"{ $.level = "ERROR" }"#, "{ $.level = E* && $.n = 1 }"] {
+        let p = Pattern::parse(src).unwrap();
+        let set = FilterSet::new([p.clone(), Pattern::parse("{ $.other = x }").unwrap()]);
+        let mut s = set.scratch();
+        let mut hits = Vec::new();
+        set.eval(msg, &mut s, |i, c| hits.push((i, c.extracted())));
+        assert_eq!(hits.len(), 1, "{src}");
+        assert_eq!(hits[0].1[0], ("$.level".to_owned(), "ERROR".to_owned()));
+        assert_eq!(p.test(msg).map(|v| v.len()), Some(hits[0].1.len()));
     }
 }
 

@@ -408,3 +408,85 @@ pub(crate) fn compile(ast: &Ast) -> Result<Matcher, PatternError> {
         }
     })
 }
+
+/// Literals that must all occur in a message for an expression to possibly match: `leaf` gives a
+/// leaf's own; `&&` takes the union, `||` the intersection. Used as an exact prefilter.
+fn required<C>(e: &Expr<C>, leaf: &impl Fn(&C) -> Vec<String>) -> Vec<String> {
+    match e {
+        Expr::Leaf(c) => leaf(c),
+        Expr::And(v) => {
+            let mut out: Vec<String> = Vec::new();
+            for r in v.iter().map(|e| required(e, leaf)) {
+                for l in r {
+                    if !out.contains(&l) {
+                        out.push(l);
+                    }
+                }
+            }
+            out
+        }
+        Expr::Or(v) => {
+            let mut sets = v.iter().map(|e| required(e, leaf));
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |acc, s| {
+                acc.into_iter().filter(|l| s.contains(l)).collect()
+            })
+        }
+    }
+}
+
+/// Could `l` be (part of) the JSON text of a number? Then it need not occur in the raw message.
+fn could_be_number_text(l: &str) -> bool {
+    l.bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+}
+
+impl JsonMatcher {
+    /// Literals every matching message contains, **provided the message has no backslash** (no
+    /// JSON escapes, so keys and string values appear verbatim): `"key"` for each key a condition
+    /// needs to reach, and the literal part of a positive string comparison.
+    pub fn required_literals(&self) -> Vec<String> {
+        required(&self.expr, &|(steps, test): &(Vec<Step>, JsonTest)| {
+            if matches!(test, JsonTest::NotExists) {
+                return Vec::new();
+            }
+            let mut v: Vec<String> = steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Key(k) => Some(format!("\"{k}\"")),
+                    Step::Index(_) => None,
+                })
+                .collect();
+            if let JsonTest::Check(Check::Str { pat, negate: false }) = test {
+                if !pat.literal.is_empty() && !could_be_number_text(&pat.literal) {
+                    v.push(pat.literal.clone());
+                }
+            }
+            v
+        })
+    }
+}
+
+impl SpaceMatcher {
+    /// Literals every matching message contains: the literal part of each positive string
+    /// comparison (fields are slices of the message).
+    pub fn required_literals(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in &self.specs {
+            if let Some(e) = &s.cond {
+                let leaf = |(_, check): &(usize, Check)| match check {
+                    Check::Str { pat, negate: false } if !pat.literal.is_empty() => {
+                        vec![pat.literal.clone()]
+                    }
+                    _ => Vec::new(),
+                };
+                for l in required(e, &leaf) {
+                    if !out.contains(&l) {
+                        out.push(l);
+                    }
+                }
+            }
+        }
+        out
+    }
+}

@@ -111,7 +111,7 @@ impl Pattern {
     /// Convenience for one message (may allocate): None if no match, else the extractedValues in
     /// order.
     pub fn test(&self, message: &str) -> Option<Vec<(String, String)>> {
-        let set = FilterSet::new([self.clone()]);
+        let set = FilterSet::build([self.clone()], false);
         let mut scratch = set.scratch();
         let mut out = None;
         set.eval(message, &mut scratch, |_, caps| {

@@ -15,11 +15,21 @@ use std::borrow::Cow;
 /// (overlapping search, results in a bitset); the message is parsed as JSON at most once (only if
 /// some filter is a JSON pattern and the message starts with `{`), and split into fields at most
 /// once (only if some filter is space-delimited).
+///
+/// The same automaton also holds, for JSON and space-delimited filters, literals every matching
+/// message must contain (keys a JSON condition needs, the literal part of `= "value"`
+/// comparisons). A filter whose literals are not all present is skipped, and if no JSON
+/// (space-delimited) filter remains for an event, the message is not parsed (split) at all.
 #[derive(Debug)]
 pub struct FilterSet {
     patterns: Vec<Pattern>,
     /// Per pattern: its literal indices → global literal ids (term patterns only).
     literal_ids: Vec<Vec<usize>>,
+    /// Per pattern: global ids of the literals a match needs (JSON and space-delimited patterns).
+    required: Vec<Vec<usize>>,
+    /// Whether some JSON pattern has required literals (which do not hold when the message
+    /// contains a backslash, i.e. possibly JSON escapes).
+    json_required: bool,
     /// The automaton over the non-empty literals; `ac_ids[k]` is the global id of its pattern k.
     ac: Option<AhoCorasick>,
     ac_ids: Vec<usize>,
@@ -39,35 +49,53 @@ pub struct Scratch {
     found: Vec<u64>,
     fields: Vec<(usize, usize)>,
     json: Option<Json>,
+    /// Whether the message holds a backslash (JSON required literals do not apply then).
+    backslash: bool,
 }
 
 impl FilterSet {
     /// Builds the set (and its shared literal automaton).
     pub fn new(patterns: impl IntoIterator<Item = Pattern>) -> FilterSet {
+        FilterSet::build(patterns, true)
+    }
+
+    /// Builds the set; without `prefilter`, JSON and space-delimited filters are always evaluated
+    /// (used by [`Pattern::test`], which thereby serves as the reference for the prefilter).
+    pub(crate) fn build(patterns: impl IntoIterator<Item = Pattern>, prefilter: bool) -> FilterSet {
         let patterns: Vec<Pattern> = patterns.into_iter().collect();
         let mut texts: Vec<String> = Vec::new();
+        let mut intern = |l: &str| match texts.iter().position(|x| x == l) {
+            Some(i) => i,
+            None => {
+                texts.push(l.to_owned());
+                texts.len() - 1
+            }
+        };
         let mut literal_ids = Vec::with_capacity(patterns.len());
-        let (mut any_json, mut any_space) = (false, false);
+        let mut required = Vec::with_capacity(patterns.len());
+        let (mut any_json, mut any_space, mut json_required) = (false, false, false);
         for p in &patterns {
             let mut ids = Vec::new();
+            let mut req = Vec::new();
             match p.matcher() {
-                Matcher::Terms(t) => {
-                    for l in &t.literals {
-                        let id = match texts.iter().position(|x| x == l) {
-                            Some(i) => i,
-                            None => {
-                                texts.push(l.clone());
-                                texts.len() - 1
-                            }
-                        };
-                        ids.push(id);
+                Matcher::Terms(t) => ids = t.literals.iter().map(|l| intern(l)).collect(),
+                Matcher::Json(m) => {
+                    any_json = true;
+                    if prefilter {
+                        req = m.required_literals().iter().map(|l| intern(l)).collect();
+                        json_required |= !req.is_empty();
                     }
                 }
-                Matcher::Json(_) => any_json = true,
-                Matcher::Space(_) => any_space = true,
+                Matcher::Space(m) => {
+                    any_space = true;
+                    if prefilter {
+                        req = m.required_literals().iter().map(|l| intern(l)).collect();
+                    }
+                }
                 Matcher::MatchAll | Matcher::Regex(_) => {}
             }
             literal_ids.push(ids);
+            required.push(req);
         }
         let mut always = Vec::new();
         let mut ac_ids = Vec::new();
@@ -102,6 +130,8 @@ impl FilterSet {
         FilterSet {
             patterns,
             literal_ids,
+            required,
+            json_required,
             ac,
             ac_ids,
             plain,
@@ -133,6 +163,7 @@ impl FilterSet {
             found: vec![0; self.literal_count.div_ceil(64)],
             fields: Vec::with_capacity(32),
             json: None,
+            backslash: false,
         }
     }
 
@@ -147,6 +178,9 @@ impl FilterSet {
         self.prepare(message, scratch);
         let scratch = &*scratch;
         for (i, p) in self.patterns.iter().enumerate() {
+            if !self.may_match(i, scratch) {
+                continue;
+            }
             let inner = match p.matcher() {
                 Matcher::MatchAll => Some(CapInner::Empty),
                 Matcher::Regex(r) => r.is_match(message).then_some(CapInner::Empty),
@@ -208,15 +242,38 @@ impl FilterSet {
                 set_bit(&mut s.found, *id);
             }
         }
+        s.backslash = self.json_required && memchr::memchr(b'\\', message.as_bytes()).is_some();
         s.json = None;
-        if self.any_json && message.trim_start().starts_with('{') {
+        if self.any_json
+            && message.trim_start().starts_with('{')
+            && self.wanted(s, |m| matches!(m, Matcher::Json(_)))
+        {
             // serde_json stops at its recursion limit (128) with an error: no match, no overflow.
             s.json = serde_json::from_str::<Json>(message).ok();
         }
         s.fields.clear();
-        if self.any_space {
+        if self.any_space && self.wanted(s, |m| matches!(m, Matcher::Space(_))) {
             split_fields(message, &mut s.fields);
         }
+    }
+
+    /// Whether some pattern of the given kind passes the prefilter.
+    fn wanted(&self, s: &Scratch, kind: impl Fn(&Matcher) -> bool) -> bool {
+        (0..self.patterns.len()).any(|i| kind(self.patterns[i].matcher()) && self.may_match(i, s))
+    }
+
+    /// The prefilter: false only if pattern `i` cannot match this event.
+    fn may_match(&self, i: usize, s: &Scratch) -> bool {
+        let Some(req) = self.required.get(i) else {
+            return true;
+        };
+        if req.is_empty() {
+            return true;
+        }
+        if s.backslash && matches!(self.patterns[i].matcher(), Matcher::Json(_)) {
+            return true;
+        }
+        req.iter().all(|&g| bit(&s.found, g))
     }
 }
 
