@@ -67,7 +67,11 @@ async fn thirty_percent_entry_failures_lose_nothing() {
     assert_eq!(report.records, input.len());
     assert_eq!(report.bytes, input.iter().map(Record::size).sum::<usize>());
     for r in &input {
-        assert!(seen.contains_key(&r.data), "lost {:?}", String::from_utf8_lossy(&r.data[..11]));
+        assert!(
+            seen.contains_key(&r.data),
+            "lost {:?}",
+            String::from_utf8_lossy(&r.data[..11])
+        );
     }
     assert_eq!(seen.len(), input.len());
     // Only failed entries are sent again: every entry the server saw is a first send or a retry of
@@ -78,7 +82,10 @@ async fn thirty_percent_entry_failures_lose_nothing() {
     assert_eq!(report.requests, server.requests());
     // Partition keys travel with their data.
     for a in server.accepted() {
-        let i: usize = std::str::from_utf8(&a.data[7..12]).unwrap().parse().unwrap();
+        let i: usize = std::str::from_utf8(&a.data[7..12])
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(a.partition_key, input[i].partition_key);
     }
 }
@@ -89,20 +96,31 @@ async fn persistent_entry_failure_stops_before_the_deadline_with_counts() {
         entry_failure_rate: 1.0,
         ..FaultConfig::default()
     });
-    let policy = RetryPolicy { max_attempts: u32::MAX, ..quick_policy() };
+    let policy = RetryPolicy {
+        max_attempts: u32::MAX,
+        ..quick_policy()
+    };
     let sink = sink(&server, policy).await;
     let deadline = Instant::now() + Duration::from_millis(1500);
     let err = sink.send(records(700), Some(deadline)).await.unwrap_err();
     let returned = Instant::now();
     println!("persistent failure: {err}; {} requests", server.requests());
     match err {
-        ForwardError::Incomplete { delivered, undelivered, last_error } => {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
             assert_eq!((delivered, undelivered), (0, 700));
             assert!(last_error.contains("deadline"), "{last_error}");
         }
         other => panic!("expected Incomplete, got {other}"),
     }
-    assert!(returned <= deadline, "returned {:?} after the deadline", returned - deadline);
+    assert!(
+        returned <= deadline,
+        "returned {:?} after the deadline",
+        returned - deadline
+    );
     assert!(server.requests() > 1, "retried before giving up");
     assert!(server.accepted().is_empty());
 }
@@ -114,14 +132,24 @@ async fn throttling_after_the_first_batch_reports_what_was_delivered() {
         default_fault: RequestFault::Throttle("ProvisionedThroughputExceededException"),
         ..FaultConfig::default()
     });
-    let policy = RetryPolicy { max_attempts: 5, ..quick_policy() };
+    let policy = RetryPolicy {
+        max_attempts: 5,
+        ..quick_policy()
+    };
     let sink = sink(&server, policy).await;
     let err = sink.send(records(1200), None).await.unwrap_err();
     println!("throttled: {err}");
     match err {
-        ForwardError::Incomplete { delivered, undelivered, last_error } => {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
             assert_eq!((delivered, undelivered), (500, 700));
-            assert!(last_error.contains("ProvisionedThroughputExceededException"), "{last_error}");
+            assert!(
+                last_error.contains("ProvisionedThroughputExceededException"),
+                "{last_error}"
+            );
             assert!(last_error.contains("5 attempts"), "{last_error}");
         }
         other => panic!("expected Incomplete, got {other}"),
@@ -140,15 +168,29 @@ async fn slow_endpoint_near_the_deadline_is_cut_off_in_time() {
     let deadline = Instant::now() + Duration::from_millis(1200);
     let err = sink.send(records(50), Some(deadline)).await.unwrap_err();
     let returned = Instant::now();
-    println!("slow endpoint: {err}; the server stored {} records it never acknowledged", server.accepted().len());
+    println!(
+        "slow endpoint: {err}; the server stored {} records it never acknowledged",
+        server.accepted().len()
+    );
     match err {
-        ForwardError::Incomplete { delivered, undelivered, last_error } => {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
             assert_eq!((delivered, undelivered), (0, 50));
-            assert!(last_error.contains("timed out") || last_error.contains("deadline"), "{last_error}");
+            assert!(
+                last_error.contains("timed out") || last_error.contains("deadline"),
+                "{last_error}"
+            );
         }
         other => panic!("expected Incomplete, got {other}"),
     }
-    assert!(returned <= deadline, "returned {:?} after the deadline", returned - deadline);
+    assert!(
+        returned <= deadline,
+        "returned {:?} after the deadline",
+        returned - deadline
+    );
 }
 
 #[tokio::test]
@@ -166,7 +208,13 @@ async fn connection_resets_throttles_and_5xx_are_retried() {
     });
     let sink = sink(&server, quick_policy()).await;
     let input = records(300);
-    let report = sink.send(input.clone(), Some(Instant::now() + Duration::from_secs(30))).await.expect("delivered after retries");
+    let report = sink
+        .send(
+            input.clone(),
+            Some(Instant::now() + Duration::from_secs(30)),
+        )
+        .await
+        .expect("delivered after retries");
     println!("resets/throttles/5xx: {report:?}");
     assert_eq!(report.records, 300);
     assert_eq!(report.requests, 7);
@@ -184,9 +232,16 @@ async fn non_retryable_error_stops_at_once() {
     let sink = sink(&server, quick_policy()).await;
     let err = sink.send(records(10), None).await.unwrap_err();
     match err {
-        ForwardError::Incomplete { delivered, undelivered, last_error } => {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
             assert_eq!((delivered, undelivered), (0, 10));
-            assert!(last_error.contains("ResourceNotFoundException"), "{last_error}");
+            assert!(
+                last_error.contains("ResourceNotFoundException"),
+                "{last_error}"
+            );
         }
         other => panic!("expected Incomplete, got {other}"),
     }
@@ -199,5 +254,27 @@ async fn no_records_no_request() {
     let sink = sink(&server, quick_policy()).await;
     let report = sink.send(Vec::new(), None).await.unwrap();
     assert_eq!(report, Default::default());
+    assert_eq!(server.requests(), 0);
+}
+
+#[tokio::test]
+async fn deadline_already_past_sends_nothing() {
+    let server = FaultKinesis::start(FaultConfig::default());
+    let sink = sink(&server, quick_policy()).await;
+    let err = sink
+        .send(records(3), Some(Instant::now()))
+        .await
+        .unwrap_err();
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!((delivered, undelivered), (0, 3));
+            assert_eq!(last_error, "deadline reached before attempt 1");
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
     assert_eq!(server.requests(), 0);
 }

@@ -11,7 +11,10 @@ fn valid_gz() -> Vec<u8> {
 }
 
 fn gz_err(bytes: &[u8]) -> PayloadError {
-    Decoder::default().decode_gzip(bytes).map(|_| ()).unwrap_err()
+    Decoder::default()
+        .decode_gzip(bytes)
+        .map(|_| ())
+        .unwrap_err()
 }
 
 fn json_err(json: &str) -> PayloadError {
@@ -19,7 +22,10 @@ fn json_err(json: &str) -> PayloadError {
 }
 
 fn event_err(event: &str) -> PayloadError {
-    Decoder::default().decode_event(event.as_bytes()).map(|_| ()).unwrap_err()
+    Decoder::default()
+        .decode_event(event.as_bytes())
+        .map(|_| ())
+        .unwrap_err()
 }
 
 #[test]
@@ -30,7 +36,17 @@ fn envelope_errors() {
     let e = event_err(r#"{"awslogs":{}}"#);
     assert!(e.to_string().contains("missing field `data`"), "{e}");
     let e = event_err("xyz");
-    assert!(matches!(e, PayloadError::Envelope { line: 1, column: 1, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            PayloadError::Envelope {
+                line: 1,
+                column: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = event_err(r#"{"awslogs":{"data":42}}"#);
     assert!(e.to_string().contains("invalid type"), "{e}");
 }
@@ -38,8 +54,17 @@ fn envelope_errors() {
 #[test]
 fn invalid_base64_names_the_offset() {
     let e = event_err(r#"{"awslogs":{"data":"H4sI*AAA"}}"#);
-    assert_eq!(e, PayloadError::Base64 { offset: 4, reason: "invalid character 0x2a".into() });
-    assert_eq!(e.to_string(), "invalid base64 in awslogs.data at offset 4: invalid character 0x2a");
+    assert_eq!(
+        e,
+        PayloadError::Base64 {
+            offset: 4,
+            reason: "invalid character 0x2a".into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "invalid base64 in awslogs.data at offset 4: invalid character 0x2a"
+    );
     let e = event_err(r#"{"awslogs":{"data":"H4sIA"}}"#);
     assert!(matches!(e, PayloadError::Base64 { .. }), "{e:?}");
 }
@@ -50,14 +75,31 @@ fn base64_with_escaped_slashes_and_missing_padding_is_accepted() {
     let b64 = common::lambda_event(&gz);
     let escaped = b64.replace('/', "\\/");
     let mut d = Decoder::default();
-    assert_eq!(d.decode_event(escaped.as_bytes()).unwrap().data.log_events.len(), 20);
+    assert_eq!(
+        d.decode_event(escaped.as_bytes())
+            .unwrap()
+            .data
+            .log_events
+            .len(),
+        20
+    );
     let unpadded = b64.replace('=', "");
-    assert_eq!(d.decode_event(unpadded.as_bytes()).unwrap().data.log_events.len(), 20);
+    assert_eq!(
+        d.decode_event(unpadded.as_bytes())
+            .unwrap()
+            .data
+            .log_events
+            .len(),
+        20
+    );
 }
 
 #[test]
 fn empty_data() {
-    assert_eq!(event_err(r#"{"awslogs":{"data":""}}"#), PayloadError::EmptyGzip);
+    assert_eq!(
+        event_err(r#"{"awslogs":{"data":""}}"#),
+        PayloadError::EmptyGzip
+    );
     assert_eq!(gz_err(b""), PayloadError::EmptyGzip);
 }
 
@@ -66,32 +108,68 @@ fn truncated_gzip() {
     let gz = valid_gz();
     for cut in [3, 10, gz.len() / 2, gz.len() - 4, gz.len() - 1] {
         let e = gz_err(&gz[..cut]);
-        assert_eq!(e, PayloadError::GzipTruncated { member: 1, offset: 0 }, "cut at {cut}");
+        assert_eq!(
+            e,
+            PayloadError::GzipTruncated {
+                member: 1,
+                offset: 0
+            },
+            "cut at {cut}"
+        );
     }
     let mut two = gz.clone();
     two.extend_from_slice(&gz[..gz.len() / 2]);
     let e = gz_err(&two);
-    assert_eq!(e, PayloadError::GzipTruncated { member: 2, offset: gz.len() });
-    assert!(e.to_string().contains(&format!("member 2 (starting at byte {})", gz.len())), "{e}");
+    assert_eq!(
+        e,
+        PayloadError::GzipTruncated {
+            member: 2,
+            offset: gz.len()
+        }
+    );
+    assert!(
+        e.to_string()
+            .contains(&format!("member 2 (starting at byte {})", gz.len())),
+        "{e}"
+    );
 }
 
 #[test]
 fn corrupt_gzip() {
     let e = gz_err(b"hello, not gzip at all");
-    assert!(matches!(e, PayloadError::GzipCorrupt { member: 1, offset: 0, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            PayloadError::GzipCorrupt {
+                member: 1,
+                offset: 0,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // A flipped bit in the CRC-32 trailer.
     let mut gz = valid_gz();
     let n = gz.len();
     gz[n - 8] ^= 1;
     let e = gz_err(&gz);
-    assert!(matches!(e, PayloadError::GzipCorrupt { member: 1, .. }), "{e:?}");
+    assert!(
+        matches!(e, PayloadError::GzipCorrupt { member: 1, .. }),
+        "{e:?}"
+    );
     // Garbage in the deflate data.
     let mut gz = valid_gz();
     for b in &mut gz[12..40] {
         *b = 0xff;
     }
     let e = gz_err(&gz);
-    assert!(matches!(e, PayloadError::GzipCorrupt { .. } | PayloadError::GzipTruncated { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            PayloadError::GzipCorrupt { .. } | PayloadError::GzipTruncated { .. }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -100,11 +178,31 @@ fn trailing_garbage_after_the_members() {
     let mut bad = gz.clone();
     bad.extend_from_slice(b"xyz");
     let e = gz_err(&bad);
-    assert_eq!(e, PayloadError::TrailingData { offset: gz.len(), len: 3, first: b'x' });
-    assert_eq!(e.to_string(), format!("3 bytes of trailing data after the last gzip member, at byte {} (first byte 0x78)", gz.len()));
+    assert_eq!(
+        e,
+        PayloadError::TrailingData {
+            offset: gz.len(),
+            len: 3,
+            first: b'x'
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "3 bytes of trailing data after the last gzip member, at byte {} (first byte 0x78)",
+            gz.len()
+        )
+    );
     let mut zeros = gz.clone();
     zeros.extend_from_slice(&[0; 4]);
-    assert!(matches!(gz_err(&zeros), PayloadError::TrailingData { len: 4, first: 0, .. }));
+    assert!(matches!(
+        gz_err(&zeros),
+        PayloadError::TrailingData {
+            len: 4,
+            first: 0,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -126,27 +224,57 @@ fn gzip_bomb_stops_at_the_cap() {
     let bomb = common::gzip(&vec![0u8; 8 * 1024 * 1024]);
     assert!(bomb.len() < 16 * 1024, "{}", bomb.len());
     let cap = 1024 * 1024;
-    let e = Decoder::new(cap).decode_gzip(&bomb).map(|_| ()).unwrap_err();
+    let e = Decoder::new(cap)
+        .decode_gzip(&bomb)
+        .map(|_| ())
+        .unwrap_err();
     assert_eq!(e, PayloadError::TooLarge { cap });
     assert!(e.to_string().contains("cap of 1048576 bytes"), "{e}");
     // The same through many small members.
     let member = common::gzip(&vec![b' '; 64 * 1024]);
     let many: Vec<u8> = std::iter::repeat_n(member, 20).flatten().collect();
-    assert_eq!(Decoder::new(cap).decode_gzip(&many).map(|_| ()).unwrap_err(), PayloadError::TooLarge { cap });
+    assert_eq!(
+        Decoder::new(cap)
+            .decode_gzip(&many)
+            .map(|_| ())
+            .unwrap_err(),
+        PayloadError::TooLarge { cap }
+    );
     // Exactly at the cap is fine (whitespace is valid JSON padding).
     let doc = common::payload_json("1", "g", "s", &[]);
     let mut padded = doc.clone().into_bytes();
     padded.resize(cap, b' ');
-    assert!(Decoder::new(cap).decode_gzip(&common::gzip(&padded)).is_ok());
+    assert!(Decoder::new(cap)
+        .decode_gzip(&common::gzip(&padded))
+        .is_ok());
     padded.push(b' ');
-    assert_eq!(Decoder::new(cap).decode_gzip(&common::gzip(&padded)).map(|_| ()).unwrap_err(), PayloadError::TooLarge { cap });
-    assert_eq!(Decoder::default().max_decompressed(), DEFAULT_MAX_DECOMPRESSED_BYTES);
+    assert_eq!(
+        Decoder::new(cap)
+            .decode_gzip(&common::gzip(&padded))
+            .map(|_| ())
+            .unwrap_err(),
+        PayloadError::TooLarge { cap }
+    );
+    assert_eq!(
+        Decoder::default().max_decompressed(),
+        DEFAULT_MAX_DECOMPRESSED_BYTES
+    );
 }
 
 #[test]
 fn not_json() {
     let e = json_err("hello");
-    assert!(matches!(e, PayloadError::Json { line: 1, column: 1, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            PayloadError::Json {
+                line: 1,
+                column: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = json_err("{\"messageType\":\n\"DATA_MESSAGE\",");
     assert!(matches!(e, PayloadError::Json { line: 2, .. }), "{e:?}");
 }
@@ -155,36 +283,63 @@ fn not_json() {
 fn missing_fields() {
     let e = json_err(r#"{"messageType":"DATA_MESSAGE"}"#);
     assert!(e.to_string().contains("missing field `owner`"), "{e}");
-    let e = json_err(r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[]}"#);
+    let e = json_err(
+        r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[]}"#,
+    );
     assert!(e.to_string().contains("missing field `logEvents`"), "{e}");
-    let e = json_err(r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[{"id":"1","message":"m"}]}"#);
+    let e = json_err(
+        r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[{"id":"1","message":"m"}]}"#,
+    );
     assert!(e.to_string().contains("missing field `timestamp`"), "{e}");
 }
 
 #[test]
 fn wrong_types() {
     let base = |events: &str| {
-        format!(r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":{events}}}"#)
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":{events}}}"#
+        )
     };
     for (events, expect) in [
-        (r#"[{"id":"1","timestamp":"soon","message":"m"}]"#, "invalid type: string \"soon\", expected i64"),
-        (r#"[{"id":"1","timestamp":1,"message":7}]"#, "invalid type: integer `7`, expected a string"),
-        (r#"[{"id":1.5,"timestamp":1,"message":"m"}]"#, "expected an event id"),
-        (r#"[{"id":-3,"timestamp":1,"message":"m"}]"#, "expected an event id"),
-        (r#"[{"id":true,"timestamp":1,"message":"m"}]"#, "expected an event id"),
+        (
+            r#"[{"id":"1","timestamp":"soon","message":"m"}]"#,
+            "invalid type: string \"soon\", expected i64",
+        ),
+        (
+            r#"[{"id":"1","timestamp":1,"message":7}]"#,
+            "invalid type: integer `7`, expected a string",
+        ),
+        (
+            r#"[{"id":1.5,"timestamp":1,"message":"m"}]"#,
+            "expected an event id",
+        ),
+        (
+            r#"[{"id":-3,"timestamp":1,"message":"m"}]"#,
+            "expected an event id",
+        ),
+        (
+            r#"[{"id":true,"timestamp":1,"message":"m"}]"#,
+            "expected an event id",
+        ),
         (r#"{"id":"1"}"#, "invalid type: map, expected a sequence"),
     ] {
         let e = json_err(&base(events));
         assert!(matches!(e, PayloadError::Json { line: 1, .. }), "{e:?}");
         assert!(e.to_string().contains(expect), "{events}: {e}");
     }
-    let e = json_err(r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":"f","logEvents":[]}"#);
-    assert!(e.to_string().contains("expected an array of strings"), "{e}");
+    let e = json_err(
+        r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":"f","logEvents":[]}"#,
+    );
+    assert!(
+        e.to_string().contains("expected an array of strings"),
+        "{e}"
+    );
 }
 
 #[test]
 fn invalid_utf8_names_the_byte_offset() {
-    let mut json = common::payload_json("1", "g", "s", &[("\"1\"".into(), 1, "abc".into())]).into_bytes();
+    let mut json =
+        common::payload_json("1", "g", "s", &[("\"1\"".into(), 1, "abc".into())]).into_bytes();
     let at = json.windows(3).position(|w| w == b"abc").unwrap();
     json[at + 1] = 0xff;
     let e = gz_err(&common::gzip(&json));
@@ -201,7 +356,9 @@ fn empty_log_events_decode_to_no_event() {
 #[test]
 fn two_mib_message_decodes() {
     let big = "y".repeat(2 * 1024 * 1024);
-    let gz = common::gzip(common::payload_json("1", "g", "s", &[("\"1\"".into(), 1, big.clone())]).as_bytes());
+    let gz = common::gzip(
+        common::payload_json("1", "g", "s", &[("\"1\"".into(), 1, big.clone())]).as_bytes(),
+    );
     let mut d = Decoder::default();
     let dec = d.decode_gzip(&gz).unwrap();
     assert_eq!(dec.data.log_events[0].message, big);
@@ -219,12 +376,18 @@ fn control_message_and_policy_level_and_unknown_fields() {
     let json = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[],"policyLevel":"ACCOUNT_LEVEL_POLICY","somethingNew":{"a":[1,2]}}"#;
     let gz = common::gzip(json.as_bytes());
     let dec = d.decode_gzip(&gz).unwrap();
-    assert_eq!(dec.data.policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
+    assert_eq!(
+        dec.data.policy_level.as_deref(),
+        Some("ACCOUNT_LEVEL_POLICY")
+    );
 
     let json = r#"{"messageType":"FUTURE_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[]}"#;
     let gz = common::gzip(json.as_bytes());
     let dec = d.decode_gzip(&gz).unwrap();
-    assert_eq!(dec.data.message_type, MessageType::Other("FUTURE_MESSAGE".into()));
+    assert_eq!(
+        dec.data.message_type,
+        MessageType::Other("FUTURE_MESSAGE".into())
+    );
 }
 
 #[test]
@@ -232,7 +395,9 @@ fn decoder_is_reusable_after_errors() {
     let gz = valid_gz();
     let mut d = Decoder::new(1024 * 1024);
     assert!(d.decode_gzip(b"junk").is_err());
-    assert!(d.decode_gzip(&common::gzip(&vec![0u8; 2 * 1024 * 1024])).is_err());
+    assert!(d
+        .decode_gzip(&common::gzip(&vec![0u8; 2 * 1024 * 1024]))
+        .is_err());
     assert_eq!(d.decode_gzip(&gz).unwrap().data.log_events.len(), 20);
 }
 

@@ -6,9 +6,12 @@ use aws_lambda_events::event::cloudwatch_logs::LogsEvent;
 use logrelay::payload::{Decoder, LogsData};
 
 fn compare(event: &str) {
-    let theirs: LogsEvent = serde_json::from_str(event).expect("aws_lambda_events decodes the fixture");
+    let theirs: LogsEvent =
+        serde_json::from_str(event).expect("aws_lambda_events decodes the fixture");
     let mut decoder = Decoder::default();
-    let ours = decoder.decode_event(event.as_bytes()).expect("we decode the fixture");
+    let ours = decoder
+        .decode_event(event.as_bytes())
+        .expect("we decode the fixture");
     let d: &LogsData<'_> = &ours.data;
     let t = &theirs.aws_logs.data;
     assert_eq!(d.message_type.as_str(), t.message_type);
@@ -26,7 +29,12 @@ fn compare(event: &str) {
 
 #[test]
 fn same_events_as_aws_lambda_events() {
-    let json = common::payload_json("123456789012", "/aws/lambda/orders", "2024/01/01/[$LATEST]abc", &common::events(500));
+    let json = common::payload_json(
+        "123456789012",
+        "/aws/lambda/orders",
+        "2024/01/01/[$LATEST]abc",
+        &common::events(500),
+    );
     compare(&common::lambda_event(&common::gzip(json.as_bytes())));
 }
 

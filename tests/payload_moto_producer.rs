@@ -20,7 +20,11 @@ async fn moto_subscription_payload_decodes_to_the_put_events() {
     let arn = common::create_stream(&kinesis, &stream_name, 1).await;
     let group = format!("/aws/lambda/{}", unique_name("fn"));
     let log_stream = "2024/01/01/[$LATEST]0123456789abcdef";
-    logs.create_log_group().log_group_name(&group).send().await.expect("CreateLogGroup");
+    logs.create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .expect("CreateLogGroup");
     logs.create_log_stream()
         .log_group_name(&group)
         .log_stream_name(log_stream)
@@ -32,7 +36,9 @@ async fn moto_subscription_payload_decodes_to_the_put_events() {
         .filter_name("to-central")
         .filter_pattern("")
         .destination_arn(&arn)
-        .role_arn(format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/cwl-to-kinesis"))
+        .role_arn(format!(
+            "arn:aws:iam::{DEFAULT_ACCOUNT}:role/cwl-to-kinesis"
+        ))
         .send()
         .await
         .expect("PutSubscriptionFilter");
@@ -50,7 +56,13 @@ async fn moto_subscription_payload_decodes_to_the_put_events() {
     let events: Vec<InputLogEvent> = messages
         .iter()
         .enumerate()
-        .map(|(i, m)| InputLogEvent::builder().timestamp(now + i as i64).message(m).build().unwrap())
+        .map(|(i, m)| {
+            InputLogEvent::builder()
+                .timestamp(now + i as i64)
+                .message(m)
+                .build()
+                .unwrap()
+        })
         .collect();
     logs.put_log_events()
         .log_group_name(&group)
@@ -61,7 +73,11 @@ async fn moto_subscription_payload_decodes_to_the_put_events() {
         .expect("PutLogEvents");
 
     let records = common::read_all(&kinesis, &stream_name).await;
-    assert_eq!(records.len(), 1, "moto writes one record per PutLogEvents call");
+    assert_eq!(
+        records.len(),
+        1,
+        "moto writes one record per PutLogEvents call"
+    );
     let data = &records[0].1;
     let mut decoder = Decoder::default();
     let decoded = decoder.decode_gzip(data).expect("moto's payload decodes");
@@ -81,7 +97,12 @@ async fn moto_subscription_payload_decodes_to_the_put_events() {
             EventId::Str(s) => assert!(s.bytes().all(|b| b.is_ascii_digit()), "{s}"),
         }
     }
-    println!("moto payload: {} gzip bytes, {} decompressed, id {:?}", decoded.gzip.len(), decoded.decompressed_len, d.log_events[0].id);
+    println!(
+        "moto payload: {} gzip bytes, {} decompressed, id {:?}",
+        decoded.gzip.len(),
+        decoded.decompressed_len,
+        d.log_events[0].id
+    );
 
     // Forwarding it unfiltered passes moto's bytes through untouched; re-encoding a selection keeps
     // the ids as received (integers stay integers).
@@ -90,12 +111,25 @@ async fn moto_subscription_payload_decodes_to_the_put_events() {
     encoder.encode(&decoded, None, None, &mut out).unwrap();
     assert_eq!(&out[0].data, data);
     let sel = [false, true, false, true];
-    encoder.encode(&decoded, Some(&sel), None, &mut out).unwrap();
-    let original_ids = [d.log_events[1].id.clone().to_string(), d.log_events[3].id.clone().to_string()];
+    encoder
+        .encode(&decoded, Some(&sel), None, &mut out)
+        .unwrap();
+    let original_ids = [
+        d.log_events[1].id.clone().to_string(),
+        d.log_events[3].id.clone().to_string(),
+    ];
     let int_ids = matches!(d.log_events[0].id, EventId::Int(_));
     let mut d2 = Decoder::default();
     let again = d2.decode_gzip(&out[1].data).unwrap();
-    let ids: Vec<String> = again.data.log_events.iter().map(|e| e.id.to_string()).collect();
+    let ids: Vec<String> = again
+        .data
+        .log_events
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect();
     assert_eq!(ids, original_ids);
-    assert_eq!(matches!(again.data.log_events[0].id, EventId::Int(_)), int_ids);
+    assert_eq!(
+        matches!(again.data.log_events[0].id, EventId::Int(_)),
+        int_ids
+    );
 }

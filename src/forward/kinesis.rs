@@ -134,8 +134,12 @@ impl KinesisSink {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => {
                 let (retryable, what) = match &e {
-                    SdkError::ConstructionFailure(_) => (false, DisplayErrorContext(&e).to_string()),
-                    SdkError::DispatchFailure(d) => (!d.is_user(), DisplayErrorContext(&e).to_string()),
+                    SdkError::ConstructionFailure(_) => {
+                        (false, DisplayErrorContext(&e).to_string())
+                    }
+                    SdkError::DispatchFailure(d) => {
+                        (!d.is_user(), DisplayErrorContext(&e).to_string())
+                    }
                     SdkError::ServiceError(s) => {
                         let status = s.raw().status().as_u16();
                         (
@@ -151,7 +155,10 @@ impl KinesisSink {
                         let status = r.raw().status().as_u16();
                         (
                             is_retryable_request_error(None, Some(status)),
-                            format!("unreadable response (HTTP {status}): {}", DisplayErrorContext(&e)),
+                            format!(
+                                "unreadable response (HTTP {status}): {}",
+                                DisplayErrorContext(&e)
+                            ),
                         )
                     }
                     _ => (true, DisplayErrorContext(&e).to_string()),
@@ -196,7 +203,10 @@ impl RecordSink for KinesisSink {
             while !pending.is_empty() {
                 attempt += 1;
                 let Some(timeout) = self.policy.attempt_timeout(Instant::now(), stop) else {
-                    last_error = format!("deadline reached before attempt {attempt}; {last_error}");
+                    last_error = explain(
+                        format!("deadline reached before attempt {attempt}"),
+                        &last_error,
+                    );
                     stopped = true;
                     break;
                 };
@@ -254,13 +264,16 @@ impl RecordSink for KinesisSink {
                     break;
                 }
                 if attempt >= self.policy.max_attempts {
-                    last_error = format!("gave up after {attempt} attempts; {last_error}");
+                    last_error = explain(format!("gave up after {attempt} attempts"), &last_error);
                     stopped = true;
                     break;
                 }
                 let delay = self.policy.backoff(attempt);
                 if Instant::now() + delay >= stop {
-                    last_error = format!("deadline reached after {attempt} attempts; {last_error}");
+                    last_error = explain(
+                        format!("deadline reached after {attempt} attempts"),
+                        &last_error,
+                    );
                     stopped = true;
                     break;
                 }
@@ -286,6 +299,15 @@ impl RecordSink for KinesisSink {
         }
         debug_assert_eq!(report.records, total);
         Ok(report)
+    }
+}
+
+/// `why; last error` (or `why` alone before any error).
+fn explain(why: String, last_error: &str) -> String {
+    if last_error.is_empty() {
+        why
+    } else {
+        format!("{why}; {last_error}")
     }
 }
 

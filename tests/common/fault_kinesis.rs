@@ -221,10 +221,14 @@ fn error_body(code: &str, message: &str) -> String {
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>, config: &FaultConfig, stop: &AtomicBool) {
-    let Ok(mut writer) = stream.try_clone() else { return };
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(stream);
     while !stop.load(Ordering::SeqCst) {
-        let Some((target, len)) = read_head(&mut reader) else { return };
+        let Some((target, len)) = read_head(&mut reader) else {
+            return;
+        };
         let request_no = {
             let mut s = state.lock().unwrap();
             s.requests += 1;
@@ -247,7 +251,11 @@ fn serve(stream: TcpStream, state: &Mutex<State>, config: &FaultConfig, stop: &A
         let req = Request { target, body };
         match fault {
             RequestFault::Throttle(code) => {
-                respond(&mut writer, 400, &error_body(code, "Rate exceeded for stream"));
+                respond(
+                    &mut writer,
+                    400,
+                    &error_body(code, "Rate exceeded for stream"),
+                );
                 continue;
             }
             RequestFault::ClientError(code) => {
@@ -255,8 +263,16 @@ fn serve(stream: TcpStream, state: &Mutex<State>, config: &FaultConfig, stop: &A
                 continue;
             }
             RequestFault::ServerError(status) => {
-                let code = if status == 503 { "ServiceUnavailable" } else { "InternalFailure" };
-                respond(&mut writer, status, &error_body(code, "injected server error"));
+                let code = if status == 503 {
+                    "ServiceUnavailable"
+                } else {
+                    "InternalFailure"
+                };
+                respond(
+                    &mut writer,
+                    status,
+                    &error_body(code, "injected server error"),
+                );
                 continue;
             }
             _ => {}
@@ -273,17 +289,26 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
     if req.target != "Kinesis_20131202.PutRecords" {
         return (
             400,
-            error_body("UnknownOperationException", &format!("fault server only serves PutRecords, got {:?}", req.target)),
+            error_body(
+                "UnknownOperationException",
+                &format!("fault server only serves PutRecords, got {:?}", req.target),
+            ),
         );
     }
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
-        return (400, error_body("SerializationException", "body is not JSON"));
+        return (
+            400,
+            error_body("SerializationException", "body is not JSON"),
+        );
     };
     let Some(records) = json["Records"].as_array() else {
         return (400, error_body("ValidationException", "Records missing"));
     };
     if json["StreamARN"].as_str().is_none() && json["StreamName"].as_str().is_none() {
-        return (400, error_body("ValidationException", "StreamARN or StreamName missing"));
+        return (
+            400,
+            error_body("ValidationException", "StreamARN or StreamName missing"),
+        );
     }
     let mut s = state.lock().unwrap();
     let mut results = Vec::with_capacity(records.len());
@@ -294,7 +319,10 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
             .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok());
         let key = r["PartitionKey"].as_str();
         let (Some(data), Some(key)) = (data, key) else {
-            return (400, error_body("ValidationException", "entry without Data or PartitionKey"));
+            return (
+                400,
+                error_body("ValidationException", "entry without Data or PartitionKey"),
+            );
         };
         s.entries_seen += 1;
         s.rng_calls += 1;
@@ -307,7 +335,9 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
             } else {
                 "InternalFailure"
             };
-            results.push(serde_json::json!({ "ErrorCode": code, "ErrorMessage": "injected entry failure" }));
+            results.push(
+                serde_json::json!({ "ErrorCode": code, "ErrorMessage": "injected entry failure" }),
+            );
         } else {
             let seq = s.accepted.len();
             s.accepted.push(Accepted {

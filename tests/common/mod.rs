@@ -23,11 +23,18 @@ pub fn events(n: usize) -> Vec<FixtureEvent> {
         .map(|i| {
             let msg = match i % 4 {
                 0 => format!("ERROR request {i} failed: timeout after 30s"),
-                1 => format!("{{\"level\":\"info\",\"latency\":{},\"path\":\"/api/{i}\"}}", i * 7 % 1000),
+                1 => format!(
+                    "{{\"level\":\"info\",\"latency\":{},\"path\":\"/api/{i}\"}}",
+                    i * 7 % 1000
+                ),
                 2 => format!("[WARN] quote \" backslash \\ tab \t unicode é✓ #{i}"),
                 _ => format!("INFO 127.0.0.1 - - GET /index.html 200 {}", i * 13),
             };
-            (format!("\"{}\"", 37_000_000_000_000_000_000_000u128 + i as u128), 1_700_000_000_000 + i as i64, msg)
+            (
+                format!("\"{}\"", 37_000_000_000_000_000_000_000u128 + i as u128),
+                1_700_000_000_000 + i as i64,
+                msg,
+            )
         })
         .collect()
 }
@@ -36,7 +43,12 @@ pub fn events(n: usize) -> Vec<FixtureEvent> {
 pub fn payload_json(owner: &str, group: &str, stream: &str, events: &[FixtureEvent]) -> String {
     let evs: Vec<String> = events
         .iter()
-        .map(|(id, ts, m)| format!(r#"{{"id":{id},"timestamp":{ts},"message":{}}}"#, serde_json::to_string(m).unwrap()))
+        .map(|(id, ts, m)| {
+            format!(
+                r#"{{"id":{id},"timestamp":{ts},"message":{}}}"#,
+                serde_json::to_string(m).unwrap()
+            )
+        })
         .collect();
     format!(
         r#"{{"messageType":"DATA_MESSAGE","owner":{},"logGroup":{},"logStream":{},"subscriptionFilters":["to-central"],"logEvents":[{}]}}"#,
@@ -70,20 +82,38 @@ pub async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str, shards:
         .shard_count(shards)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("CreateStream {name}: {}", aws_sdk_kinesis::error::DisplayErrorContext(e)));
+        .unwrap_or_else(|e| {
+            panic!(
+                "CreateStream {name}: {}",
+                aws_sdk_kinesis::error::DisplayErrorContext(e)
+            )
+        });
     let d = client
         .describe_stream_summary()
         .stream_name(name)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("DescribeStreamSummary {name}: {}", aws_sdk_kinesis::error::DisplayErrorContext(e)));
-    d.stream_description_summary().unwrap().stream_arn().to_owned()
+        .unwrap_or_else(|e| {
+            panic!(
+                "DescribeStreamSummary {name}: {}",
+                aws_sdk_kinesis::error::DisplayErrorContext(e)
+            )
+        });
+    d.stream_description_summary()
+        .unwrap()
+        .stream_arn()
+        .to_owned()
 }
 
 /// Every record of every shard of the stream (by NAME: moto's GetRecords fails with iterators got
 /// by ARN), as (partition key, data), shard by shard in sequence order.
 pub async fn read_all(client: &aws_sdk_kinesis::Client, name: &str) -> Vec<(String, Vec<u8>)> {
-    let shards = client.list_shards().stream_name(name).send().await.expect("ListShards");
+    let shards = client
+        .list_shards()
+        .stream_name(name)
+        .send()
+        .await
+        .expect("ListShards");
     let mut out = Vec::new();
     for shard in shards.shards() {
         let it = client
@@ -96,12 +126,20 @@ pub async fn read_all(client: &aws_sdk_kinesis::Client, name: &str) -> Vec<(Stri
             .expect("GetShardIterator");
         let mut iterator = it.shard_iterator().map(str::to_owned);
         while let Some(i) = iterator {
-            let r = client.get_records().shard_iterator(i).send().await.expect("GetRecords");
+            let r = client
+                .get_records()
+                .shard_iterator(i)
+                .send()
+                .await
+                .expect("GetRecords");
             if r.records().is_empty() {
                 break;
             }
             for rec in r.records() {
-                out.push((rec.partition_key().unwrap_or_default().to_owned(), rec.data().as_ref().to_vec()));
+                out.push((
+                    rec.partition_key().unwrap_or_default().to_owned(),
+                    rec.data().as_ref().to_vec(),
+                ));
             }
             iterator = r.next_shard_iterator().map(str::to_owned);
         }

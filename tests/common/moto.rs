@@ -37,7 +37,8 @@ pub const REGION: &str = "us-east-1";
 /// Account moto acts in for the static test credentials.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 
-const HOW_TO: &str = "run the tests with the README test command (it creates .venv with moto[server] and \
+const HOW_TO: &str =
+    "run the tests with the README test command (it creates .venv with moto[server] and \
 starts one moto for the run), or set LOGRELAY_TEST_AWS_ENDPOINT to a running moto server, or \
 LOGRELAY_VENV to a venv with moto[server] installed";
 
@@ -69,7 +70,10 @@ impl Moto {
             if let Err(e) = wait_ready(&endpoint, Duration::from_secs(10), None) {
                 panic!("{ENDPOINT_ENV}={endpoint} does not answer: {e}; {HOW_TO}");
             }
-            return Moto { endpoint, child: None };
+            return Moto {
+                endpoint,
+                child: None,
+            };
         }
         let venv = std::env::var_os(VENV_ENV)
             .map(PathBuf::from)
@@ -117,7 +121,11 @@ impl Drop for Moto {
 }
 
 /// Polls `GET /moto-api/` until it answers with an HTTP status line.
-fn wait_ready(endpoint: &str, timeout: Duration, mut child: Option<&mut Child>) -> Result<(), String> {
+fn wait_ready(
+    endpoint: &str,
+    timeout: Duration,
+    mut child: Option<&mut Child>,
+) -> Result<(), String> {
     let addr = endpoint
         .strip_prefix("http://")
         .ok_or_else(|| format!("endpoint {endpoint} is not http://host:port"))?
@@ -143,10 +151,17 @@ fn wait_ready(endpoint: &str, timeout: Duration, mut child: Option<&mut Child>) 
 fn get(addr: &str, path: &str) -> std::io::Result<String> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut buf = [0u8; 64];
     let n = s.read(&mut buf)?;
-    Ok(String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or("").to_owned())
+    Ok(String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned())
 }
 
 /// SDK configuration for tests: region us-east-1, static test credentials (moto's account
@@ -154,7 +169,13 @@ fn get(addr: &str, path: &str) -> std::io::Result<String> {
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "logrelay-tests"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "logrelay-tests",
+        ))
         .endpoint_url(endpoint)
         .load()
         .await
@@ -167,5 +188,9 @@ pub fn unique_name(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{prefix}-{}-{}-{nanos:x}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}-{nanos:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
