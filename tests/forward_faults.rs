@@ -256,3 +256,89 @@ async fn no_records_no_request() {
     assert_eq!(report, Default::default());
     assert_eq!(server.requests(), 0);
 }
+
+#[tokio::test]
+async fn deadline_already_past_sends_nothing() {
+    let server = FaultKinesis::start(FaultConfig::default());
+    let sink = sink(&server, quick_policy()).await;
+    let err = sink
+        .send(records(3), Some(Instant::now()))
+        .await
+        .unwrap_err();
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!((delivered, undelivered), (0, 3));
+            assert_eq!(last_error, "deadline reached before attempt 1");
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+    assert_eq!(server.requests(), 0);
+}
+
+#[tokio::test]
+async fn persistent_connection_resets_end_incomplete_with_the_transport_error() {
+    let server = FaultKinesis::start(FaultConfig {
+        default_fault: RequestFault::Reset,
+        ..FaultConfig::default()
+    });
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        ..quick_policy()
+    };
+    let sink = sink(&server, policy).await;
+    let err = sink.send(records(5), None).await.unwrap_err();
+    println!("persistent resets: {err}");
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!((delivered, undelivered), (0, 5));
+            assert!(
+                last_error
+                    .starts_with("gave up after 3 attempts; PutRecords failed: dispatch failure"),
+                "{last_error}"
+            );
+            assert!(
+                last_error.contains("Connection reset by peer"),
+                "{last_error}"
+            );
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+    assert_eq!(server.requests(), 3);
+}
+
+#[tokio::test]
+async fn lost_acknowledgement_gives_duplicates_not_losses() {
+    // The first response comes too late: the server stored the batch, the client timed out and
+    // sent it again. At-least-once: every record arrives, the first batch twice.
+    let server = FaultKinesis::start(FaultConfig {
+        request_faults: vec![RequestFault::Slow(Duration::from_millis(1500))],
+        ..FaultConfig::default()
+    });
+    let policy = RetryPolicy {
+        attempt_timeout: Duration::from_millis(300),
+        ..quick_policy()
+    };
+    let sink = sink(&server, policy).await;
+    let input = records(120);
+    let report = sink
+        .send(input.clone(), None)
+        .await
+        .expect("delivered on the second attempt");
+    let (seen, dups) = tally(&server);
+    println!(
+        "lost acknowledgement: {report:?}; {} distinct records, {dups} duplicates",
+        seen.len()
+    );
+    assert_eq!(report.records, 120);
+    assert_eq!(report.requests, 2);
+    assert_eq!(seen.len(), 120);
+    assert_eq!(dups, 120);
+}

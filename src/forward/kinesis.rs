@@ -203,7 +203,10 @@ impl RecordSink for KinesisSink {
             while !pending.is_empty() {
                 attempt += 1;
                 let Some(timeout) = self.policy.attempt_timeout(Instant::now(), stop) else {
-                    last_error = format!("deadline reached before attempt {attempt}; {last_error}");
+                    last_error = explain(
+                        format!("deadline reached before attempt {attempt}"),
+                        &last_error,
+                    );
                     stopped = true;
                     break;
                 };
@@ -261,13 +264,16 @@ impl RecordSink for KinesisSink {
                     break;
                 }
                 if attempt >= self.policy.max_attempts {
-                    last_error = format!("gave up after {attempt} attempts; {last_error}");
+                    last_error = explain(format!("gave up after {attempt} attempts"), &last_error);
                     stopped = true;
                     break;
                 }
                 let delay = self.policy.backoff(attempt);
                 if Instant::now() + delay >= stop {
-                    last_error = format!("deadline reached after {attempt} attempts; {last_error}");
+                    last_error = explain(
+                        format!("deadline reached after {attempt} attempts"),
+                        &last_error,
+                    );
                     stopped = true;
                     break;
                 }
@@ -293,6 +299,15 @@ impl RecordSink for KinesisSink {
         }
         debug_assert_eq!(report.records, total);
         Ok(report)
+    }
+}
+
+/// `why; last error` (or `why` alone before any error).
+fn explain(why: String, last_error: &str) -> String {
+    if last_error.is_empty() {
+        why
+    } else {
+        format!("{why}; {last_error}")
     }
 }
 

@@ -114,6 +114,16 @@ pub trait RecordSink: Send + Sync {
     ) -> impl Future<Output = Result<SendReport, ForwardError>> + Send;
 }
 
+impl<S: RecordSink> RecordSink for std::sync::Arc<S> {
+    fn send(
+        &self,
+        records: Vec<Record>,
+        deadline: Option<Instant>,
+    ) -> impl Future<Output = Result<SendReport, ForwardError>> + Send {
+        S::send(self, records, deadline)
+    }
+}
+
 /// The record format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {

@@ -19,7 +19,7 @@
 
 use base64::Engine as _;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -40,7 +40,7 @@ pub enum RequestFault {
     /// The entries are accepted (and recorded), then the response is delayed by this long: what a
     /// client that times out sees as a failure although the data landed.
     Slow(Duration),
-    /// The connection is reset after the request headers are read; nothing accepted.
+    /// The connection is reset (RST) when the request arrives, before it is read; nothing accepted.
     Reset,
 }
 
@@ -226,9 +226,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>, config: &FaultConfig, stop: &A
     };
     let mut reader = BufReader::new(stream);
     while !stop.load(Ordering::SeqCst) {
-        let Some((target, len)) = read_head(&mut reader) else {
+        // Wait for the next request without consuming it, so that a reset leaves it unread.
+        if reader.buffer().is_empty() && !matches!(reader.get_ref().peek(&mut [0u8; 1]), Ok(1..)) {
             return;
-        };
+        }
         let request_no = {
             let mut s = state.lock().unwrap();
             s.requests += 1;
@@ -240,10 +241,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>, config: &FaultConfig, stop: &A
             .unwrap_or(&config.default_fault)
             .clone();
         if fault == RequestFault::Reset {
-            // Closing with unread data in the receive buffer makes the kernel send RST.
-            let _ = writer.shutdown(Shutdown::Both);
+            // Closing a socket with unread received data makes the kernel send RST.
+            drop(reader);
+            drop(writer);
             return;
         }
+        let Some((target, len)) = read_head(&mut reader) else {
+            return;
+        };
         let mut body = vec![0; len];
         if reader.read_exact(&mut body).is_err() {
             return;
