@@ -210,6 +210,14 @@ def test_put_metric_data_is_limited_to_the_namespaces(extra, expected):
     assert s["Condition"] == {"StringEquals": {"cloudwatch:namespace": expected}}
 
 
+def test_namespaces_are_checked():
+    for bad in ["Shop, Web", "Shop;Web", "a" * 256]:
+        with pytest.raises(ValueError):
+            render(TEMPLATE, {"AdditionalMetricNamespaces": bad})
+    with pytest.raises(ValueError):
+        render(TEMPLATE, {"MetricNamespace": ""})
+
+
 @pytest.mark.parametrize("mode", ["emf", "off"])
 def test_no_put_metric_data_unless_metrics_are_put(mode):
     assert statement(render(TEMPLATE, {"MetricsMode": mode}), "PutMetricData") is None
