@@ -569,7 +569,9 @@ def filters_100() -> list[Filter]:
     ]
     for w in absent_terms:
         name = re.sub(r"[^A-Za-z0-9]", "", w.title() if " " in w else w) + "Count"
-        fs.append(Filter(name, w, term(w.strip('"'))))
+        # A term with characters other than letters, digits and underscore must be quoted.
+        pattern = w if w.startswith('"') or re.fullmatch(r"\w+", w) else f'"{w}"'
+        fs.append(Filter(name, pattern, term(w.strip('"'))))
     fs += [
         Filter("FatalOrCritical", "?FATAL ?CRITICAL ?EMERG", any_term("FATAL", "CRITICAL", "EMERG")),
         Filter("PaymentGatewayErrorsNoRetry", "ERROR PaymentGateway -retry",

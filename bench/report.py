@@ -348,8 +348,9 @@ def panel(title: str, groups: list[tuple[str, dict[str, float]]], target: float 
     if target:
         tx = LABEL_W + plot_w * target / vmax
         els.append(f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{bottom}" class="target"/>')
-        els.append(f'<text x="{tx + 3:.1f}" y="{top - 6}" class="tick">{escape(target_label)}</text>')
-    return els, bottom + 24 - y0
+        els.append(f'<text x="{tx:.1f}" y="{bottom + 28}" class="target-label" text-anchor="middle">'
+                   f'{escape(target_label)}</text>')
+    return els, bottom + 36 - y0
 
 
 def svg(results: dict, rows: list[dict]) -> str:
@@ -370,7 +371,7 @@ def svg(results: dict, rows: list[dict]) -> str:
         return out
 
     els: list[str] = []
-    y = 40.0
+    y = 56.0
     for title, key, impls, target, tlabel in (
             ("events/s as a multiple of the powertools peer's", "x_powertools", ["stdlib"], TARGET_X_POWERTOOLS,
              f"target {TARGET_X_POWERTOOLS:g}×"),
@@ -387,17 +388,16 @@ def svg(results: dict, rows: list[dict]) -> str:
         notes.append("logrelay not measured yet: " + results["logrelay_skipped"])
     m = results["machine"]
     notes.append(f"{m['cpu_model']}, pinned to one CPU, median {BASIS_TEXT[results['basis']].split(' (')[0]} "
-                 f"of {results['params']['reps']} runs, {m['date']}")
+                 f"of {results['params']['reps']} run{'s' if results['params']['reps'] != 1 else ''}, {m['date']}")
     for n in notes:
         els.append(f'<text x="10" y="{y + 4:.1f}" class="note">{escape(n[:150])}</text>')
         y += 16
-    legend_x = WIDTH - 10
     legend = []
-    for s in reversed(sets):
-        legend.append(f'<text x="{legend_x}" y="22" class="label" text-anchor="end">{escape(SET_LABEL[s])}</text>')
-        legend_x -= 7.2 * len(SET_LABEL[s]) + 4
-        legend.append(f'<rect x="{legend_x - 12}" y="12" width="12" height="12" fill="{COLORS[s]}"/>')
-        legend_x -= 26
+    legend_x = float(LABEL_W)
+    for s in sets:
+        legend.append(f'<rect x="{legend_x:.1f}" y="34" width="12" height="12" fill="{COLORS[s]}"/>')
+        legend.append(f'<text x="{legend_x + 16:.1f}" y="44" class="label">{escape(SET_LABEL[s])}</text>')
+        legend_x += 16 + 7 * len(SET_LABEL[s]) + 20
     height = int(y + 12)
     return "\n".join([
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -405,7 +405,7 @@ def svg(results: dict, rows: list[dict]) -> str:
         'font-family="Helvetica, Arial, sans-serif">',
         "<style>.title{font-size:14px;font-weight:bold}.label{font-size:12px}.value{font-size:11px}"
         ".tick{font-size:10px;fill:#444}.note{font-size:10px;fill:#666}.axis{stroke:#444;stroke-width:1}"
-        ".target{stroke:#d62728;stroke-width:1.5;stroke-dasharray:4 3}</style>",
+        ".target{stroke:#d62728;stroke-width:1.5;stroke-dasharray:4 3}.target-label{font-size:10px;fill:#d62728}</style>",
         f'<rect width="{WIDTH}" height="{height}" fill="#fff"/>',
         '<text x="10" y="22" class="title">logrelay vs Python forwarders vs the inflate floor (higher is better)</text>',
         *legend, *els, "</svg>", ""])
