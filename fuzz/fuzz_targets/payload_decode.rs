@@ -3,17 +3,6 @@
 //! The first byte picks the entry point (Lambda event JSON, base64 data, or raw gzip); the rest is
 //! the input. Whatever decodes is re-encoded (cwl pass-through and re-encode with a small record
 //! limit, ndjson), and the re-encoded cwl payloads must decode again to the same events.
-//!
-//! Register in `fuzz/Cargo.toml`:
-//!
-//! ```toml
-//! [[bin]]
-//! name = "payload_decode"
-//! path = "fuzz_targets/payload_decode.rs"
-//! test = false
-//! doc = false
-//! bench = false
-//! ```
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
