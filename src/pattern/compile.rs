@@ -435,6 +435,11 @@ fn required<C>(e: &Expr<C>, leaf: &impl Fn(&C) -> Vec<String>) -> Vec<String> {
     }
 }
 
+/// Shorter literals are not worth a prefilter entry: they occur often (every occurrence is a
+/// match of the overlapping search) and rule little out. Leaving one out only weakens the
+/// prefilter, never its exactness.
+const MIN_REQUIRED_LITERAL: usize = 3;
+
 /// Could `l` be (part of) the JSON text of a number? Then it need not occur in the raw message.
 fn could_be_number_text(l: &str) -> bool {
     l.bytes()
@@ -458,7 +463,8 @@ impl JsonMatcher {
                 })
                 .collect();
             if let JsonTest::Check(Check::Str { pat, negate: false }) = test {
-                if !pat.literal.is_empty() && !could_be_number_text(&pat.literal) {
+                if pat.literal.len() >= MIN_REQUIRED_LITERAL && !could_be_number_text(&pat.literal)
+                {
                     v.push(pat.literal.clone());
                 }
             }
@@ -475,7 +481,9 @@ impl SpaceMatcher {
         for s in &self.specs {
             if let Some(e) = &s.cond {
                 let leaf = |(_, check): &(usize, Check)| match check {
-                    Check::Str { pat, negate: false } if !pat.literal.is_empty() => {
+                    Check::Str { pat, negate: false }
+                        if pat.literal.len() >= MIN_REQUIRED_LITERAL =>
+                    {
                         vec![pat.literal.clone()]
                     }
                     _ => Vec::new(),
