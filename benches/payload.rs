@@ -1,6 +1,6 @@
 //! Payload decoding and record encoding: decode a ~500-event and a 10,000-event payload, cwl
-//! pass-through, cwl re-encode (half the events selected), ndjson encode. Each case checks its
-//! result once before it is timed.
+//! pass-through, cwl re-encode (half the events selected), ndjson encode; and, as a peer, the same
+//! Lambda events decoded by `aws_lambda_events`. Each case checks its result once before it is timed.
 
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -69,6 +69,19 @@ fn bench(c: &mut Criterion) {
                     .decode_event(black_box(&event))
                     .map(|d| d.data.log_events.len())
                     .unwrap()
+            })
+        });
+        // Peer: aws_lambda_events (reader-based, owned strings) on the same Lambda event.
+        let theirs: aws_lambda_events::event::cloudwatch_logs::LogsEvent =
+            serde_json::from_slice(&event).unwrap();
+        assert_eq!(theirs.aws_logs.data.log_events.len(), n);
+        g.bench_function("aws_lambda_events_peer", |b| {
+            b.iter(|| {
+                serde_json::from_slice::<aws_lambda_events::event::cloudwatch_logs::LogsEvent>(
+                    black_box(&event),
+                )
+                .map(|e| e.aws_logs.data.log_events.len())
+                .unwrap()
             })
         });
         g.bench_function("decode_gzip", |b| {

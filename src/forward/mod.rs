@@ -8,6 +8,30 @@
 //! - [`retry`]: when to retry, which entries, and how long to wait ([`RetryPolicy`]);
 //! - [`kinesis`]: the PutRecords call ([`KinesisSink`]) and cross-account clients;
 //! - [`local`]: sinks that write files, count, or keep records in memory.
+//!
+//! ```no_run
+//! # async fn forward(sdk: aws_config::SdkConfig, event: &[u8], deadline: std::time::Instant)
+//! #     -> Result<(), Box<dyn std::error::Error>> {
+//! use logrelay::forward::{kinesis_client, BatchLimits, Encoder, Format, KinesisSink, RecordSink};
+//! use logrelay::payload::{Decoder, MessageType};
+//!
+//! // Once per execution environment:
+//! let client = kinesis_client(&sdk, None).await;
+//! let sink = KinesisSink::new(client, "arn:aws:kinesis:us-east-1:111122223333:stream/central");
+//! let mut decoder = Decoder::default();
+//! let mut encoder = Encoder::new(Format::Cwl, BatchLimits::default())?;
+//!
+//! // Per invocation:
+//! let decoded = decoder.decode_event(event)?;
+//! if decoded.data.message_type == MessageType::DataMessage {
+//!     let mut records = Vec::new();
+//!     encoder.encode(&decoded, None, Some("us-east-1"), &mut records)?;
+//!     let report = sink.send(records, Some(deadline)).await?;
+//!     tracing::info!(records = report.records, requests = report.requests, "forwarded");
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod any;
 pub mod batch;
