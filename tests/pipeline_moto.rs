@@ -7,7 +7,9 @@ mod common;
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use common::moto::{sdk_config, unique_name, Moto};
 use logrelay::config::Config;
+use logrelay::forward::AnyRecordSink;
 use logrelay::handler::build_sinks;
+use logrelay::metrics::AnyMetricSink;
 use logrelay::pipeline::{Pipeline, Relay, RelayError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +40,47 @@ fn config(vars: &[(&str, String)]) -> Config {
     Config::from_lookup(|k| map.get(k).cloned()).unwrap()
 }
 
+/// A fresh moto stream, and a relay configured with `vars` plus that stream's ARN, built as the Lambda
+/// builds it.
+struct Setup {
+    sdk: aws_config::SdkConfig,
+    kinesis: aws_sdk_kinesis::Client,
+    stream: String,
+    cfg: Arc<Config>,
+}
+
+impl Setup {
+    async fn new(prefix: &str, vars: &[(&str, String)]) -> Setup {
+        let moto = Moto::shared();
+        let sdk = sdk_config(moto.endpoint()).await;
+        let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+        let stream = unique_name(prefix);
+        let arn = common::create_stream(&kinesis, &stream, 1).await;
+        let mut all = vec![("LOGRELAY_KINESIS_STREAM_ARN", arn)];
+        all.extend(vars.iter().cloned());
+        let cfg = Arc::new(config(&all));
+        Setup {
+            sdk,
+            kinesis,
+            stream,
+            cfg,
+        }
+    }
+
+    async fn relay(&self) -> Relay<AnyRecordSink, AnyMetricSink> {
+        let (records, metrics) = build_sinks(&self.cfg, &self.sdk).await;
+        Relay::new(
+            Pipeline::new(self.cfg.clone(), None).unwrap(),
+            records,
+            metrics,
+        )
+    }
+
+    async fn delivered(&self) -> Vec<(String, Vec<u8>)> {
+        common::read_all(&self.kinesis, &self.stream).await
+    }
+}
+
 async fn metric_sum(
     cw: &aws_sdk_cloudwatch::Client,
     namespace: &str,
@@ -66,19 +109,16 @@ async fn metric_sum(
 
 #[tokio::test]
 async fn records_and_metrics_arrive_in_kinesis_and_cloudwatch() {
-    let moto = Moto::shared();
-    let sdk = sdk_config(moto.endpoint()).await;
-    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
-    let stream = unique_name("relay");
-    let arn = common::create_stream(&kinesis, &stream, 1).await;
     let namespace = unique_name("Relay");
-    let cfg = Arc::new(config(&[
-        ("LOGRELAY_KINESIS_STREAM_ARN", arn.clone()),
-        ("LOGRELAY_METRICS", "put".into()),
-        ("LOGRELAY_METRIC_NAMESPACE", namespace.clone()),
-    ]));
-    let (records, metrics) = build_sinks(&cfg, &sdk).await;
-    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let s = Setup::new(
+        "relay",
+        &[
+            ("LOGRELAY_METRICS", "put".into()),
+            ("LOGRELAY_METRIC_NAMESPACE", namespace.clone()),
+        ],
+    )
+    .await;
+    let relay = s.relay().await;
 
     let events = recent_events(40);
     let group = "/ecs/orders";
@@ -97,7 +137,7 @@ async fn records_and_metrics_arrive_in_kinesis_and_cloudwatch() {
     assert!(report.metrics_error.is_none(), "{:?}", report.metrics_error);
 
     // Kinesis: one record, the payload's gzip byte for byte (cwl pass-through).
-    let got = common::read_all(&kinesis, &stream).await;
+    let got = s.delivered().await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1, gz);
 
@@ -107,39 +147,30 @@ async fn records_and_metrics_arrive_in_kinesis_and_cloudwatch() {
         .filter(|(_, _, m)| m.contains("ERROR"))
         .count();
     assert!(errors > 0);
-    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let cw = aws_sdk_cloudwatch::Client::new(&s.sdk);
     let sum = metric_sum(&cw, &namespace, "ErrorCount", &[("LogGroup", group)]).await;
     assert_eq!(sum, errors as f64);
 }
 
 #[tokio::test]
 async fn a_failing_putmetricdata_does_not_stop_forwarding() {
-    let moto = Moto::shared();
-    let sdk = sdk_config(moto.endpoint()).await;
-    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
-    let stream = unique_name("cwdown");
-    let arn = common::create_stream(&kinesis, &stream, 1).await;
-    let cfg = Arc::new(config(&[
-        ("LOGRELAY_KINESIS_STREAM_ARN", arn),
-        ("LOGRELAY_METRICS", "put".into()),
-    ]));
+    let s = Setup::new("cwdown", &[("LOGRELAY_METRICS", "put".into())]).await;
     // Kinesis through moto; CloudWatch through an endpoint where nothing listens.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let cw_sdk = sdk
+    let cw_sdk = s
+        .sdk
         .to_builder()
-        .endpoint_url(format!("http://127.0.0.1:{closed}"))
+        .endpoint_url(format!("http://127.0.0.1:{}", closed_port()))
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
-    let (records, _) = build_sinks(&cfg, &sdk).await;
-    let metrics = logrelay::metrics::AnyMetricSink::CloudWatch(
-        logrelay::metrics::cloudwatch::CloudWatchSink::new(aws_sdk_cloudwatch::Client::new(
-            &cw_sdk,
-        )),
+    let (records, _) = build_sinks(&s.cfg, &s.sdk).await;
+    let metrics = AnyMetricSink::CloudWatch(logrelay::metrics::cloudwatch::CloudWatchSink::new(
+        aws_sdk_cloudwatch::Client::new(&cw_sdk),
+    ));
+    let relay = Relay::new(
+        Pipeline::new(s.cfg.clone(), None).unwrap(),
+        records,
+        metrics,
     );
-    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
     let events = recent_events(12);
     let gz = common::gzip(common::payload_json("123456789012", "/ecs/a", "s", &events).as_bytes());
     let report = relay
@@ -153,22 +184,13 @@ async fn a_failing_putmetricdata_does_not_stop_forwarding() {
         .metrics_error
         .expect("the metrics failure is reported");
     assert!(err.contains("PutMetricData"), "{err}");
-    assert_eq!(common::read_all(&kinesis, &stream).await.len(), 1);
+    assert_eq!(s.delivered().await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_undecodable_payload_fails_the_invocation_and_sends_nothing() {
-    let moto = Moto::shared();
-    let sdk = sdk_config(moto.endpoint()).await;
-    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
-    let stream = unique_name("bad");
-    let arn = common::create_stream(&kinesis, &stream, 1).await;
-    let cfg = Arc::new(config(&[
-        ("LOGRELAY_KINESIS_STREAM_ARN", arn),
-        ("LOGRELAY_METRICS", "off".into()),
-    ]));
-    let (records, metrics) = build_sinks(&cfg, &sdk).await;
-    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let s = Setup::new("bad", &[("LOGRELAY_METRICS", "off".into())]).await;
+    let relay = s.relay().await;
     let truncated = {
         let gz = common::gzip(common::payload_json("1", "/g", "s", &recent_events(3)).as_bytes());
         common::lambda_event(&gz[..gz.len() / 2])
@@ -178,24 +200,21 @@ async fn an_undecodable_payload_fails_the_invocation_and_sends_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(err, RelayError::Payload(_)), "{err}");
-    assert!(common::read_all(&kinesis, &stream).await.is_empty());
+    assert!(s.delivered().await.is_empty());
 }
 
 #[tokio::test]
 async fn events_of_the_functions_own_log_group_are_skipped() {
-    let moto = Moto::shared();
-    let sdk = sdk_config(moto.endpoint()).await;
-    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
-    let stream = unique_name("loop");
-    let arn = common::create_stream(&kinesis, &stream, 1).await;
     let own = "/aws/lambda/logrelay";
-    let cfg = Arc::new(config(&[
-        ("LOGRELAY_KINESIS_STREAM_ARN", arn),
-        ("LOGRELAY_METRICS", "off".into()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", own.into()),
-    ]));
-    let (records, metrics) = build_sinks(&cfg, &sdk).await;
-    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let s = Setup::new(
+        "loop",
+        &[
+            ("LOGRELAY_METRICS", "off".into()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", own.into()),
+        ],
+    )
+    .await;
+    let relay = s.relay().await;
     let gz = common::gzip(common::payload_json("1", own, "s", &recent_events(5)).as_bytes());
     let report = relay
         .handle_event(common::lambda_event(&gz).as_bytes(), None)
@@ -204,18 +223,20 @@ async fn events_of_the_functions_own_log_group_are_skipped() {
     assert!(report.stats.skipped_own_log_group);
     assert_eq!(report.stats.records, 0);
     assert!(report.metrics.is_empty());
-    assert!(common::read_all(&kinesis, &stream).await.is_empty());
+    assert!(s.delivered().await.is_empty());
+}
+
+/// A loopback port where nothing listens.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
 }
 
 #[tokio::test]
 async fn an_assume_role_failure_names_the_role_and_fails_the_invocation() {
     // STS (and everything else) behind an endpoint where nothing listens: the credentials cannot be
     // obtained, so nothing can be delivered.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let sdk = sdk_config(&format!("http://127.0.0.1:{closed}"))
+    let sdk = sdk_config(&format!("http://127.0.0.1:{}", closed_port()))
         .await
         .to_builder()
         .retry_config(aws_config::retry::RetryConfig::disabled())
