@@ -142,9 +142,18 @@ pub async fn handle(
     }))
 }
 
-/// Writes logrelay's own counters as one EMF line: events, forwarded events, records, and failures.
+/// Writes logrelay's own counters as one EMF line on stdout.
 fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+    println!("{}", self_metrics_line(result, &function));
+}
+
+/// logrelay's own counters for one invocation as an EMF document: events, records, and the failures
+/// (forwarding, metrics publishing, payload) — so a PutMetricData outage is visible without PutMetricData.
+pub fn self_metrics_line(
+    result: &Result<InvocationReport, RelayError>,
+    function: &str,
+) -> serde_json::Value {
     let (events, records, forward_failures, metrics_failures, payload_failures) = match result {
         Ok(r) => (
             r.stats.events,
@@ -160,7 +169,7 @@ fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let line = serde_json::json!({
+    serde_json::json!({
         "_aws": {
             "Timestamp": now_ms,
             "CloudWatchMetrics": [{
@@ -181,8 +190,7 @@ fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
         "ForwardFailures": forward_failures,
         "MetricsPublishFailures": metrics_failures,
         "PayloadFailures": payload_failures,
-    });
-    println!("{line}");
+    })
 }
 
 /// Sets up JSON logs for Lambda (level from `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`, default info).
@@ -260,6 +268,39 @@ mod tests {
             let e = check_endpoint(&with_endpoint(bad)).unwrap_err();
             assert!(e.contains("not HTTPS"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_metrics_failure_shows_in_the_self_metrics() {
+        let report = InvocationReport {
+            metrics_error: Some("PutMetricData for namespace \"N\" failed".into()),
+            ..Default::default()
+        };
+        let line = self_metrics_line(&Ok(report), "logrelay");
+        assert_eq!(line["MetricsPublishFailures"], 1);
+        assert_eq!(line["ForwardFailures"], 0);
+        assert_eq!(line["FunctionName"], "logrelay");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            SELF_METRICS_NAMESPACE
+        );
+        let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        for n in &names {
+            assert!(line.get(*n).is_some(), "EMF member {n} missing");
+        }
+        let failed: Result<InvocationReport, RelayError> = Err(RelayError::Forward(
+            crate::forward::ForwardError::Incomplete {
+                delivered: 1,
+                undelivered: 2,
+                last_error: "throttled".into(),
+            },
+        ));
+        assert_eq!(self_metrics_line(&failed, "f")["ForwardFailures"], 1);
     }
 
     #[test]
