@@ -392,20 +392,6 @@ impl<R: RecordSink, M: MetricSink> Relay<R, M> {
         self.deliver(processed, deadline).await
     }
 
-    /// Handles one base64 `awslogs.data` string.
-    pub async fn handle_data(
-        &self,
-        data_base64: &[u8],
-        deadline: Option<Instant>,
-    ) -> Result<InvocationReport, RelayError> {
-        let processed = {
-            let mut decoder = self.decoder.lock().await;
-            let decoded = decoder.decode_data(data_base64)?;
-            self.pipeline.process(&decoded, self.records.is_some())?
-        };
-        self.deliver(processed, deadline).await
-    }
-
     async fn deliver(
         &self,
         processed: Processed,
