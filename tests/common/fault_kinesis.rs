@@ -335,7 +335,7 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
         if roll < config.entry_failure_rate {
             failed += 1;
             s.entries_failed += 1;
-            let code = if s.rng_calls % 2 == 0 {
+            let code = if s.rng_calls.is_multiple_of(2) {
                 "ProvisionedThroughputExceededException"
             } else {
                 "InternalFailure"
