@@ -12,7 +12,7 @@
 
 use super::{check_selection, partition_key, BatchLimits, ForwardError, Record};
 use crate::enrich::Enrichment;
-use crate::payload::{split_escaped, write_json_str, LogEvent, LogsData, PayloadError};
+use crate::payload::{split_escaped, write_i64, write_json_str, LogEvent, LogsData, PayloadError};
 use std::io::Write;
 
 /// Room reserved in a split line for `,"part":i,"parts":n` (two 20-digit numbers).
@@ -37,7 +37,23 @@ impl NdjsonEncoder {
         limits: &BatchLimits,
         out: &mut Vec<Record>,
     ) -> Result<(), ForwardError> {
+        self.encode_with_raw(data, None, selected, enrichment, limits, out)
+    }
+
+    /// [`encode`](Self::encode), copying a message verbatim from `raw` (one entry per event: the
+    /// message's JSON string content exactly as `write_json_str` would write it, or None) instead of
+    /// escaping it again.
+    pub(crate) fn encode_with_raw(
+        &mut self,
+        data: &LogsData<'_>,
+        raw: Option<&[Option<&str>]>,
+        selected: Option<&[bool]>,
+        enrichment: &Enrichment<'_>,
+        limits: &BatchLimits,
+        out: &mut Vec<Record>,
+    ) -> Result<(), ForwardError> {
         check_selection(data.log_events.len(), selected)?;
+        let raw = raw.filter(|r| r.len() == data.log_events.len());
         let key = partition_key(&data.log_group, &data.log_stream);
         let max_data = limits.max_data_bytes(&key);
 
@@ -64,22 +80,36 @@ impl NdjsonEncoder {
             if selected.is_some_and(|s| !s[i]) {
                 continue;
             }
+            // The line is written in place at the end of the current record.
+            let start = packer.cur.len();
+            let message = match raw.and_then(|r| r[i]) {
+                Some(escaped) => Message::Escaped(escaped),
+                None => Message::Text(&ev.message),
+            };
+            write_line(
+                &mut packer.cur,
+                &self.prefix,
+                &self.suffix,
+                ev,
+                message,
+                None,
+            );
+            let len = packer.cur.len() - start;
+            if len <= max_data {
+                packer.placed(start, 1);
+                continue;
+            }
+            packer.cur.truncate(start);
+            // Too large for one record: split the message into marked parts.
             self.line.clear();
             write_line(
                 &mut self.line,
                 &self.prefix,
                 &self.suffix,
                 ev,
-                &ev.message,
+                Message::Text(""),
                 None,
             );
-            if self.line.len() <= max_data {
-                packer.push(&self.line, 1);
-                continue;
-            }
-            // Too large for one record: split the message into marked parts.
-            self.line.clear();
-            write_line(&mut self.line, &self.prefix, &self.suffix, ev, "", None);
             let overhead = self.line.len() + PART_MEMBERS_MAX;
             let chunks = max_data
                 .checked_sub(overhead)
@@ -96,7 +126,7 @@ impl NdjsonEncoder {
                     &self.prefix,
                     &self.suffix,
                     ev,
-                    chunk,
+                    Message::Text(chunk),
                     Some((p + 1, n)),
                 );
                 packer.push(&self.line, usize::from(p + 1 == n));
@@ -107,18 +137,35 @@ impl NdjsonEncoder {
     }
 }
 
+/// A message to write: text to escape, or JSON string content to copy as is.
+#[derive(Clone, Copy)]
+enum Message<'m> {
+    Text(&'m str),
+    Escaped(&'m str),
+}
+
 fn write_line(
     line: &mut Vec<u8>,
     prefix: &[u8],
     suffix: &[u8],
     ev: &LogEvent<'_>,
-    message: &str,
+    message: Message<'_>,
     part: Option<(usize, usize)>,
 ) {
     line.extend_from_slice(prefix);
     ev.id.write_json(line);
-    let _ = write!(line, ",\"timestamp\":{},\"message\":", ev.timestamp);
-    write_json_str(line, message);
+    line.extend_from_slice(b",\"timestamp\":");
+    write_i64(line, ev.timestamp);
+    line.extend_from_slice(b",\"message\":");
+    match message {
+        Message::Text(m) => write_json_str(line, m),
+        Message::Escaped(m) => {
+            line.reserve(m.len() + 2 + suffix.len());
+            line.push(b'"');
+            line.extend_from_slice(m.as_bytes());
+            line.push(b'"');
+        }
+    }
     if let Some((i, n)) = part {
         let _ = write!(line, ",\"part\":{i},\"parts\":{n}");
     }
@@ -139,6 +186,17 @@ impl Packer<'_> {
             self.flush();
         }
         self.cur.extend_from_slice(line);
+        self.cur_events += events;
+    }
+
+    /// Accounts for a line (of at most `max_data` bytes) already written at `start..` of the
+    /// current record, moving it to a new record when the current one would exceed the limit.
+    fn placed(&mut self, start: usize, events: usize) {
+        if self.cur.len() > self.max_data && start > 0 {
+            let line = self.cur.split_off(start);
+            self.flush();
+            self.cur = line;
+        }
         self.cur_events += events;
     }
 
