@@ -574,17 +574,28 @@ pub(crate) fn write_i64(out: &mut Vec<u8>, n: i64) {
     write_u64(out, n.unsigned_abs());
 }
 
-/// Appends the decimal form of `n` to `out`.
+/// Appends the decimal form of `n` to `out`, two digits at a time.
 pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
+    while n >= 100 {
+        let p = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    }
+    if n >= 10 {
+        let p = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        buf[i] = b'0' + n as u8;
     }
     out.extend_from_slice(&buf[i..]);
 }
@@ -908,6 +919,29 @@ mod tests {
         let dec = d.decode_gzip(&bytes).unwrap();
         assert_eq!(dec.decompressed_len, DOC.len());
         assert_eq!(dec.data.log_events.len(), 2);
+    }
+
+    #[test]
+    fn integers_are_written_as_fmt_writes_them() {
+        for n in [
+            0,
+            7,
+            10,
+            99,
+            100,
+            1_700_000_000_123,
+            -1,
+            -10,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let mut v = Vec::new();
+            write_i64(&mut v, n);
+            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
+        }
+        let mut v = Vec::new();
+        write_u64(&mut v, u64::MAX);
+        assert_eq!(String::from_utf8(v).unwrap(), u64::MAX.to_string());
     }
 
     #[test]

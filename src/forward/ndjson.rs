@@ -69,11 +69,25 @@ impl NdjsonEncoder {
         enrichment.write_json_members(&mut self.suffix);
         self.suffix.extend_from_slice(b"}\n");
 
+        // The size of all lines (a slight overestimate), so that each record buffer is allocated
+        // once at its final size instead of growing by doubling.
+        let line_overhead = self.prefix.len() + self.suffix.len() + 64;
+        let remaining: usize = data
+            .log_events
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| selected.is_none_or(|s| s[i]))
+            .map(|(i, ev)| match raw.and_then(|r| r[i]) {
+                Some(escaped) => escaped.len() + line_overhead,
+                None => ev.message.len() + ev.message.len() / 8 + line_overhead,
+            })
+            .sum();
         let mut packer = Packer {
             key,
             max_data,
             cur: Vec::new(),
             cur_events: 0,
+            remaining,
             out,
         };
         for (i, ev) in data.log_events.iter().enumerate() {
@@ -81,6 +95,7 @@ impl NdjsonEncoder {
                 continue;
             }
             // The line is written in place at the end of the current record.
+            packer.reserve();
             let start = packer.cur.len();
             let message = match raw.and_then(|r| r[i]) {
                 Some(escaped) => Message::Escaped(escaped),
@@ -177,10 +192,19 @@ struct Packer<'o> {
     max_data: usize,
     cur: Vec<u8>,
     cur_events: usize,
+    /// Estimated bytes of the lines not yet in a flushed record.
+    remaining: usize,
     out: &'o mut Vec<Record>,
 }
 
 impl Packer<'_> {
+    /// Gives a new record buffer the capacity it will likely need.
+    fn reserve(&mut self) {
+        if self.cur.capacity() == 0 {
+            self.cur = Vec::with_capacity(self.remaining.max(1024).min(self.max_data));
+        }
+    }
+
     fn push(&mut self, line: &[u8], events: usize) {
         if !self.cur.is_empty() && self.cur.len() + line.len() > self.max_data {
             self.flush();
@@ -195,7 +219,8 @@ impl Packer<'_> {
         if self.cur.len() > self.max_data && start > 0 {
             let line = self.cur.split_off(start);
             self.flush();
-            self.cur = line;
+            self.cur = Vec::with_capacity(self.remaining.max(line.len()).min(self.max_data));
+            self.cur.extend_from_slice(&line);
         }
         self.cur_events += events;
     }
@@ -204,6 +229,7 @@ impl Packer<'_> {
         if self.cur.is_empty() {
             return;
         }
+        self.remaining = self.remaining.saturating_sub(self.cur.len());
         self.out.push(Record {
             partition_key: self.key.clone(),
             data: std::mem::take(&mut self.cur),

@@ -234,6 +234,19 @@ impl<'a> Scanner<'a> {
                 b'\\' => {
                     escaped = true;
                     out.push_str(self.text.get(j..k)?);
+                    // The escapes of log text (quotes, backslashes, newlines, tabs) inline.
+                    let simple = match self.b.get(k + 1) {
+                        Some(b'"') => b'"',
+                        Some(b'\\') => b'\\',
+                        Some(b'n') => b'\n',
+                        Some(b't') => b'\t',
+                        _ => 0,
+                    };
+                    if simple != 0 {
+                        out.push(char::from(simple));
+                        j = k + 2;
+                        continue;
+                    }
                     let (c, next, canon) = decode_escape(self.b, k)?;
                     out.push(c);
                     canonical &= canon;
