@@ -40,6 +40,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::{Read, Write};
 
+mod scan;
+
 /// Default cap on the decompressed size of one payload: 64 MiB.
 ///
 /// A Lambda asynchronous invocation carries at most 1 MB (so at most about 768 KiB of gzip once
@@ -197,9 +199,7 @@ impl EventId<'_> {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             EventId::Str(s) => write_json_str(out, s),
-            EventId::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
+            EventId::Int(n) => write_u64(out, *n),
         }
     }
 }
@@ -331,6 +331,10 @@ pub struct Decoded<'a> {
     pub decompressed_len: usize,
     /// The document.
     pub data: LogsData<'a>,
+    /// Per event, the message as it appears in the payload JSON (string content, escaped) when that
+    /// is exactly how [`write_json_str`] writes it, so encoders can copy it instead of escaping the
+    /// message again. Empty when not known.
+    pub(crate) raw_messages: Vec<Option<&'a str>>,
 }
 
 /// Decodes subscription payloads, reusing its buffers from one call to the next.
@@ -339,6 +343,8 @@ pub struct Decoder {
     max_decompressed: usize,
     gzip: Vec<u8>,
     json: Vec<u8>,
+    /// The messages that had JSON escapes, unescaped, one after the other.
+    unescaped: String,
 }
 
 impl Default for Decoder {
@@ -372,6 +378,7 @@ impl Decoder {
             max_decompressed,
             gzip: Vec::new(),
             json: Vec::new(),
+            unescaped: String::new(),
         }
     }
 
@@ -399,22 +406,24 @@ impl Decoder {
             .decode_vec(data_base64, &mut self.gzip)
             .map_err(|e| base64_error(e, data_base64.len()))?;
         let decompressed_len = inflate(&self.gzip, &mut self.json, self.max_decompressed)?;
-        let data = parse(&self.json)?;
+        let (data, raw_messages) = parse(&self.json, &mut self.unescaped)?;
         Ok(Decoded {
             gzip: &self.gzip,
             decompressed_len,
             data,
+            raw_messages,
         })
     }
 
     /// Decodes raw gzip bytes (what a Kinesis record from a CloudWatch Logs destination holds).
     pub fn decode_gzip<'s>(&'s mut self, gzip: &'s [u8]) -> Result<Decoded<'s>, PayloadError> {
         let decompressed_len = inflate(gzip, &mut self.json, self.max_decompressed)?;
-        let data = parse(&self.json)?;
+        let (data, raw_messages) = parse(&self.json, &mut self.unescaped)?;
         Ok(Decoded {
             gzip,
             decompressed_len,
             data,
+            raw_messages,
         })
     }
 }
@@ -498,21 +507,97 @@ fn inflate(gzip: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, PayloadE
     }
 }
 
-fn parse(json: &[u8]) -> Result<LogsData<'_>, PayloadError> {
+/// The document and, per event, its raw message when known (see [`Decoded::raw_messages`]).
+type Parsed<'a> = (LogsData<'a>, Vec<Option<&'a str>>);
+
+/// Parses the decompressed document: the fast parser first, `serde_json` when it gives up (for the
+/// error and its position, or for the rare valid document the fast parser does not take).
+fn parse<'a>(json: &'a [u8], unescaped: &'a mut String) -> Result<Parsed<'a>, PayloadError> {
     let text = std::str::from_utf8(json).map_err(|e| PayloadError::Utf8 {
         offset: e.valid_up_to(),
     })?;
-    serde_json::from_str(text).map_err(|e| PayloadError::Json {
+    shrink_string(unescaped);
+    if let Some(p) = scan::parse(text, unescaped) {
+        return Ok((p.data, p.raw_messages));
+    }
+    let data = serde_json::from_str(text).map_err(|e| PayloadError::Json {
         line: e.line(),
         column: e.column(),
         reason: strip_position(&e),
-    })
+    })?;
+    Ok((data, Vec::new()))
 }
 
-/// Writes `s` as a JSON string (quoted, escaped) to `out`.
+fn shrink_string(buf: &mut String) {
+    if buf.capacity() > RETAINED_BUFFER_BYTES {
+        buf.clear();
+        buf.shrink_to(RETAINED_BUFFER_BYTES);
+    }
+}
+
+/// Writes `s` as a JSON string (quoted, escaped) to `out`, escaping exactly as `serde_json` does.
 pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    if !needs_escape(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Writing to a Vec cannot fail, and a &str is always serialisable.
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Whether some byte of `b` must be escaped in a JSON string (a quote, a backslash or a control character).
+///
+/// Branch-free over 16-byte blocks so that it compiles to vector compares on every target.
+pub(crate) fn needs_escape(b: &[u8]) -> bool {
+    #[inline(always)]
+    fn special(x: u8) -> bool {
+        x < 0x20 || x == b'"' || x == b'\\'
+    }
+    let mut blocks = b.chunks_exact(16);
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &x| acc | special(x)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&x| special(x))
+}
+
+/// Appends the decimal form of `n` to `out` (what `write!(out, "{n}")` writes, without the
+/// formatting machinery).
+pub(crate) fn write_i64(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, n.unsigned_abs());
+}
+
+/// Appends the decimal form of `n` to `out`, two digits at a time.
+pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while n >= 100 {
+        let p = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    }
+    if n >= 10 {
+        let p = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// Length of `s` once written as JSON string content (without the quotes), as [`write_json_str`]
@@ -592,7 +677,9 @@ fn write_json_head(data: &LogsData<'_>, out: &mut Vec<u8>) {
 fn write_event(id: EventId<'_>, timestamp: i64, message: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"id\":");
     id.write_json(out);
-    let _ = write!(out, ",\"timestamp\":{timestamp},\"message\":");
+    out.extend_from_slice(b",\"timestamp\":");
+    write_i64(out, timestamp);
+    out.extend_from_slice(b",\"message\":");
     write_json_str(out, message);
     out.push(b'}');
 }
@@ -832,6 +919,29 @@ mod tests {
         let dec = d.decode_gzip(&bytes).unwrap();
         assert_eq!(dec.decompressed_len, DOC.len());
         assert_eq!(dec.data.log_events.len(), 2);
+    }
+
+    #[test]
+    fn integers_are_written_as_fmt_writes_them() {
+        for n in [
+            0,
+            7,
+            10,
+            99,
+            100,
+            1_700_000_000_123,
+            -1,
+            -10,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let mut v = Vec::new();
+            write_i64(&mut v, n);
+            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
+        }
+        let mut v = Vec::new();
+        write_u64(&mut v, u64::MAX);
+        assert_eq!(String::from_utf8(v).unwrap(), u64::MAX.to_string());
     }
 
     #[test]

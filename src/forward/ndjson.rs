@@ -12,7 +12,7 @@
 
 use super::{check_selection, partition_key, BatchLimits, ForwardError, Record};
 use crate::enrich::Enrichment;
-use crate::payload::{split_escaped, write_json_str, LogEvent, LogsData, PayloadError};
+use crate::payload::{split_escaped, write_i64, write_json_str, LogEvent, LogsData, PayloadError};
 use std::io::Write;
 
 /// Room reserved in a split line for `,"part":i,"parts":n` (two 20-digit numbers).
@@ -37,7 +37,23 @@ impl NdjsonEncoder {
         limits: &BatchLimits,
         out: &mut Vec<Record>,
     ) -> Result<(), ForwardError> {
+        self.encode_with_raw(data, None, selected, enrichment, limits, out)
+    }
+
+    /// [`encode`](Self::encode), copying a message verbatim from `raw` (one entry per event: the
+    /// message's JSON string content exactly as `write_json_str` would write it, or None) instead of
+    /// escaping it again.
+    pub(crate) fn encode_with_raw(
+        &mut self,
+        data: &LogsData<'_>,
+        raw: Option<&[Option<&str>]>,
+        selected: Option<&[bool]>,
+        enrichment: &Enrichment<'_>,
+        limits: &BatchLimits,
+        out: &mut Vec<Record>,
+    ) -> Result<(), ForwardError> {
         check_selection(data.log_events.len(), selected)?;
+        let raw = raw.filter(|r| r.len() == data.log_events.len());
         let key = partition_key(&data.log_group, &data.log_stream);
         let max_data = limits.max_data_bytes(&key);
 
@@ -53,33 +69,62 @@ impl NdjsonEncoder {
         enrichment.write_json_members(&mut self.suffix);
         self.suffix.extend_from_slice(b"}\n");
 
+        // The size of all lines (a slight overestimate), so that each record buffer is allocated
+        // once at its final size instead of growing by doubling.
+        let line_overhead = self.prefix.len() + self.suffix.len() + 64;
+        let remaining: usize = data
+            .log_events
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| selected.is_none_or(|s| s[i]))
+            .map(|(i, ev)| match raw.and_then(|r| r[i]) {
+                Some(escaped) => escaped.len() + line_overhead,
+                None => ev.message.len() + ev.message.len() / 8 + line_overhead,
+            })
+            .sum();
         let mut packer = Packer {
             key,
             max_data,
             cur: Vec::new(),
             cur_events: 0,
+            remaining,
             out,
         };
         for (i, ev) in data.log_events.iter().enumerate() {
             if selected.is_some_and(|s| !s[i]) {
                 continue;
             }
+            // The line is written in place at the end of the current record.
+            packer.reserve();
+            let start = packer.cur.len();
+            let message = match raw.and_then(|r| r[i]) {
+                Some(escaped) => Message::Escaped(escaped),
+                None => Message::Text(&ev.message),
+            };
+            write_line(
+                &mut packer.cur,
+                &self.prefix,
+                &self.suffix,
+                ev,
+                message,
+                None,
+            );
+            let len = packer.cur.len() - start;
+            if len <= max_data {
+                packer.placed(start, 1);
+                continue;
+            }
+            packer.cur.truncate(start);
+            // Too large for one record: split the message into marked parts.
             self.line.clear();
             write_line(
                 &mut self.line,
                 &self.prefix,
                 &self.suffix,
                 ev,
-                &ev.message,
+                Message::Text(""),
                 None,
             );
-            if self.line.len() <= max_data {
-                packer.push(&self.line, 1);
-                continue;
-            }
-            // Too large for one record: split the message into marked parts.
-            self.line.clear();
-            write_line(&mut self.line, &self.prefix, &self.suffix, ev, "", None);
             let overhead = self.line.len() + PART_MEMBERS_MAX;
             let chunks = max_data
                 .checked_sub(overhead)
@@ -96,7 +141,7 @@ impl NdjsonEncoder {
                     &self.prefix,
                     &self.suffix,
                     ev,
-                    chunk,
+                    Message::Text(chunk),
                     Some((p + 1, n)),
                 );
                 packer.push(&self.line, usize::from(p + 1 == n));
@@ -107,18 +152,35 @@ impl NdjsonEncoder {
     }
 }
 
+/// A message to write: text to escape, or JSON string content to copy as is.
+#[derive(Clone, Copy)]
+enum Message<'m> {
+    Text(&'m str),
+    Escaped(&'m str),
+}
+
 fn write_line(
     line: &mut Vec<u8>,
     prefix: &[u8],
     suffix: &[u8],
     ev: &LogEvent<'_>,
-    message: &str,
+    message: Message<'_>,
     part: Option<(usize, usize)>,
 ) {
     line.extend_from_slice(prefix);
     ev.id.write_json(line);
-    let _ = write!(line, ",\"timestamp\":{},\"message\":", ev.timestamp);
-    write_json_str(line, message);
+    line.extend_from_slice(b",\"timestamp\":");
+    write_i64(line, ev.timestamp);
+    line.extend_from_slice(b",\"message\":");
+    match message {
+        Message::Text(m) => write_json_str(line, m),
+        Message::Escaped(m) => {
+            line.reserve(m.len() + 2 + suffix.len());
+            line.push(b'"');
+            line.extend_from_slice(m.as_bytes());
+            line.push(b'"');
+        }
+    }
     if let Some((i, n)) = part {
         let _ = write!(line, ",\"part\":{i},\"parts\":{n}");
     }
@@ -130,10 +192,19 @@ struct Packer<'o> {
     max_data: usize,
     cur: Vec<u8>,
     cur_events: usize,
+    /// Estimated bytes of the lines not yet in a flushed record.
+    remaining: usize,
     out: &'o mut Vec<Record>,
 }
 
 impl Packer<'_> {
+    /// Gives a new record buffer the capacity it will likely need.
+    fn reserve(&mut self) {
+        if self.cur.capacity() == 0 {
+            self.cur = Vec::with_capacity(self.remaining.max(1024).min(self.max_data));
+        }
+    }
+
     fn push(&mut self, line: &[u8], events: usize) {
         if !self.cur.is_empty() && self.cur.len() + line.len() > self.max_data {
             self.flush();
@@ -142,10 +213,23 @@ impl Packer<'_> {
         self.cur_events += events;
     }
 
+    /// Accounts for a line (of at most `max_data` bytes) already written at `start..` of the
+    /// current record, moving it to a new record when the current one would exceed the limit.
+    fn placed(&mut self, start: usize, events: usize) {
+        if self.cur.len() > self.max_data && start > 0 {
+            let line = self.cur.split_off(start);
+            self.flush();
+            self.cur = Vec::with_capacity(self.remaining.max(line.len()).min(self.max_data));
+            self.cur.extend_from_slice(&line);
+        }
+        self.cur_events += events;
+    }
+
     fn flush(&mut self) {
         if self.cur.is_empty() {
             return;
         }
+        self.remaining = self.remaining.saturating_sub(self.cur.len());
         self.out.push(Record {
             partition_key: self.key.clone(),
             data: std::mem::take(&mut self.cur),

@@ -1,0 +1,763 @@
+//! A fast parser for the subscription document.
+//!
+//! It reads exactly the grammar `serde_json` accepts for [`LogsData`], but in one pass over the
+//! bytes: strings are scanned eight bytes at a time, and messages with JSON escapes are unescaped
+//! (in the same pass) into one arena (a `String` kept by the [`Decoder`](super::Decoder)) instead of one
+//! allocation each. It also keeps, per event, the message's JSON string content as received when it
+//! is exactly what [`write_json_str`](super::write_json_str) would write, so that an encoder can copy
+//! it instead of escaping it again.
+//!
+//! It gives up (returns `None`) on anything unusual — a syntax error, a duplicate or missing field,
+//! a key with escapes, a number that is not a plain integer, an unpaired surrogate, deep nesting, a
+//! top-level array — and the caller then parses with `serde_json`, which either reports the error
+//! with its line and column or accepts the document. So it never decides what is valid: it only
+//! accepts documents `serde_json` accepts, with the same result.
+
+use super::{EventId, LogEvent, LogsData, MessageType};
+use std::borrow::Cow;
+
+/// Nesting depth of unknown values past which the fast parser gives up.
+const MAX_DEPTH: usize = 64;
+
+/// What the fast parser produced.
+pub(super) struct Parsed<'a> {
+    /// The document.
+    pub data: LogsData<'a>,
+    /// Per event, the message as JSON string content when it is in `write_json_str`'s form.
+    pub raw_messages: Vec<Option<&'a str>>,
+}
+
+/// Parses `text` (the whole decompressed document). `arena` is cleared and receives the unescaped
+/// messages.
+pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'a>> {
+    arena.clear();
+    let mut s = Scanner {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+    };
+    // Messages unescaped into the arena: (event index, start, end in the arena).
+    let mut fixups: Vec<(usize, usize, usize)> = Vec::new();
+    let mut message_type = None;
+    let mut owner = None;
+    let mut log_group = None;
+    let mut log_stream = None;
+    let mut filters = None;
+    let mut events = None;
+    let mut policy_level: Option<Option<Cow<'a, str>>> = None;
+
+    s.ws();
+    s.eat(b'{')?;
+    s.ws();
+    if s.peek()? != b'}' {
+        loop {
+            let key = s.key()?;
+            s.ws();
+            s.eat(b':')?;
+            s.ws();
+            match key {
+                b"messageType" => {
+                    once(&mut message_type)?;
+                    let t = s.string_value()?;
+                    message_type = Some(match t.as_ref() {
+                        "DATA_MESSAGE" => MessageType::DataMessage,
+                        "CONTROL_MESSAGE" => MessageType::ControlMessage,
+                        other => MessageType::Other(other.to_owned()),
+                    });
+                }
+                b"owner" => {
+                    once(&mut owner)?;
+                    owner = Some(s.string_value()?);
+                }
+                b"logGroup" => {
+                    once(&mut log_group)?;
+                    log_group = Some(s.string_value()?);
+                }
+                b"logStream" => {
+                    once(&mut log_stream)?;
+                    log_stream = Some(s.string_value()?);
+                }
+                b"subscriptionFilters" => {
+                    once(&mut filters)?;
+                    filters = Some(s.string_array()?);
+                }
+                b"logEvents" => {
+                    once(&mut events)?;
+                    events = Some(s.events(arena, &mut fixups)?);
+                }
+                b"policyLevel" => {
+                    once(&mut policy_level)?;
+                    policy_level = Some(if s.b.get(s.i..s.i + 4) == Some(b"null") {
+                        s.i += 4;
+                        None
+                    } else {
+                        Some(s.string_value()?)
+                    });
+                }
+                _ => s.skip_value(0)?,
+            }
+            s.ws();
+            match s.next()? {
+                b',' => s.ws(),
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    } else {
+        s.i += 1;
+    }
+    s.ws();
+    if s.i != s.b.len() {
+        return None;
+    }
+    let (mut log_events, raw_messages) = events?;
+    let arena: &'a String = arena;
+    for (event, start, end) in fixups {
+        log_events.get_mut(event)?.message = Cow::Borrowed(arena.get(start..end)?);
+    }
+    Some(Parsed {
+        data: LogsData {
+            message_type: message_type?,
+            owner: owner?,
+            log_group: log_group?,
+            log_stream: log_stream?,
+            subscription_filters: filters?,
+            log_events,
+            policy_level: policy_level.flatten(),
+        },
+        raw_messages,
+    })
+}
+
+/// `None` when the field was already seen (serde reports a duplicate field).
+fn once<T>(slot: &mut Option<T>) -> Option<()> {
+    match slot {
+        Some(_) => None,
+        None => Some(()),
+    }
+}
+
+/// A JSON string token: its content `start..end` in the text, and whether it holds escapes.
+#[derive(Clone, Copy)]
+struct StrTok {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    /// Reads a string token and checks its escapes (not the code points of `\u` escapes: that is
+    /// done when unescaping, as serde_json does).
+    fn string(&mut self) -> Option<StrTok> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let mut j = start;
+        let mut escaped = false;
+        loop {
+            let k = find_special(self.b, j)?;
+            match self.b[k] {
+                b'"' => {
+                    self.i = k + 1;
+                    return Some(StrTok {
+                        start,
+                        end: k,
+                        escaped,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    j = match self.b.get(k + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => k + 2,
+                        b'u' => {
+                            hex4(self.b.get(k + 2..k + 6)?)?;
+                            k + 6
+                        }
+                        _ => return None,
+                    };
+                }
+                // A control character.
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads a string token, appending its content to `out` when it has escapes (nothing is
+    /// appended otherwise: the content is then the token's span of the text). Also returns whether
+    /// the token is how `write_json_str` writes its content.
+    fn string_into(&mut self, out: &mut String) -> Option<(StrTok, bool)> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let mut j = start;
+        let mut escaped = false;
+        let mut canonical = true;
+        loop {
+            let k = find_special(self.b, j)?;
+            match self.b[k] {
+                b'"' => {
+                    if escaped {
+                        out.push_str(self.text.get(j..k)?);
+                    }
+                    self.i = k + 1;
+                    let t = StrTok {
+                        start,
+                        end: k,
+                        escaped,
+                    };
+                    return Some((t, canonical));
+                }
+                b'\\' => {
+                    escaped = true;
+                    out.push_str(self.text.get(j..k)?);
+                    // The escapes of log text (quotes, backslashes, newlines, tabs) inline.
+                    let simple = match self.b.get(k + 1) {
+                        Some(b'"') => b'"',
+                        Some(b'\\') => b'\\',
+                        Some(b'n') => b'\n',
+                        Some(b't') => b'\t',
+                        _ => 0,
+                    };
+                    if simple != 0 {
+                        out.push(char::from(simple));
+                        j = k + 2;
+                        continue;
+                    }
+                    let (c, next, canon) = decode_escape(self.b, k)?;
+                    out.push(c);
+                    canonical &= canon;
+                    j = next;
+                }
+                // A control character.
+                _ => return None,
+            }
+        }
+    }
+
+    /// An object key without escapes, as bytes.
+    fn key(&mut self) -> Option<&'a [u8]> {
+        let t = self.string()?;
+        if t.escaped {
+            return None;
+        }
+        self.b.get(t.start..t.end)
+    }
+
+    /// A string value: borrowed when it has no escapes, owned otherwise.
+    fn string_value(&mut self) -> Option<Cow<'a, str>> {
+        let t = self.string()?;
+        let raw = self.text.get(t.start..t.end)?;
+        if !t.escaped {
+            return Some(Cow::Borrowed(raw));
+        }
+        let mut s = String::with_capacity(raw.len());
+        unescape(raw, &mut s)?;
+        Some(Cow::Owned(s))
+    }
+
+    fn string_array(&mut self) -> Option<Vec<Cow<'a, str>>> {
+        self.eat(b'[')?;
+        self.ws();
+        let mut v = Vec::new();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(v);
+        }
+        loop {
+            v.push(self.string_value()?);
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b']' => return Some(v),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The `logEvents` array.
+    #[allow(clippy::type_complexity)]
+    fn events(
+        &mut self,
+        arena: &mut String,
+        fixups: &mut Vec<(usize, usize, usize)>,
+    ) -> Option<(Vec<LogEvent<'a>>, Vec<Option<&'a str>>)> {
+        self.eat(b'[')?;
+        self.ws();
+        // An event takes at least 40 bytes of JSON; a bounded guess avoids regrowing the vectors.
+        let guess = self.b.len().saturating_sub(self.i) / 160;
+        let mut events = Vec::with_capacity(guess.min(16 * 1024));
+        let mut raws = Vec::with_capacity(guess.min(16 * 1024));
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some((events, raws));
+        }
+        loop {
+            let (event, raw) = self.event(arena, fixups, events.len())?;
+            events.push(event);
+            raws.push(raw);
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b']' => return Some((events, raws)),
+                _ => return None,
+            }
+        }
+    }
+
+    fn event(
+        &mut self,
+        arena: &mut String,
+        fixups: &mut Vec<(usize, usize, usize)>,
+        index: usize,
+    ) -> Option<(LogEvent<'a>, Option<&'a str>)> {
+        self.eat(b'{')?;
+        self.ws();
+        let mut id = None;
+        let mut timestamp = None;
+        let mut message: Option<(Cow<'a, str>, Option<&'a str>)> = None;
+        if self.peek()? != b'}' {
+            loop {
+                let key = self.key()?;
+                self.ws();
+                self.eat(b':')?;
+                self.ws();
+                match key {
+                    b"id" => {
+                        once(&mut id)?;
+                        id = Some(if self.peek()? == b'"' {
+                            EventId::Str(self.string_value()?)
+                        } else {
+                            EventId::Int(self.unsigned()?)
+                        });
+                    }
+                    b"timestamp" => {
+                        once(&mut timestamp)?;
+                        timestamp = Some(self.integer()?);
+                    }
+                    b"message" => {
+                        once(&mut message)?;
+                        let start = arena.len();
+                        let (t, canonical) = self.string_into(arena)?;
+                        let raw = self.text.get(t.start..t.end)?;
+                        message = Some(if t.escaped {
+                            fixups.push((index, start, arena.len()));
+                            (Cow::Borrowed(""), canonical.then_some(raw))
+                        } else {
+                            (Cow::Borrowed(raw), Some(raw))
+                        });
+                    }
+                    _ => self.skip_value(0)?,
+                }
+                self.ws();
+                match self.next()? {
+                    b',' => self.ws(),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        } else {
+            self.i += 1;
+        }
+        let (message, raw) = message?;
+        Some((
+            LogEvent {
+                id: id?,
+                timestamp: timestamp?,
+                message,
+            },
+            raw,
+        ))
+    }
+
+    /// A JSON integer (`0` or no leading zero) as sign and magnitude; `None` if it does not fit a
+    /// u64, or has a fraction or an exponent (serde_json then reads a float, which these fields
+    /// refuse).
+    fn digits(&mut self) -> Option<(bool, u64)> {
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.i += 1;
+        }
+        let start = self.i;
+        let mut n: u64 = 0;
+        while let Some(&c) = self.b.get(self.i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+            self.i += 1;
+        }
+        let len = self.i - start;
+        if len == 0 || (len > 1 && self.b[start] == b'0') {
+            return None;
+        }
+        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        Some((negative, n))
+    }
+
+    /// A non-negative integer that fits a u64.
+    fn unsigned(&mut self) -> Option<u64> {
+        match self.digits()? {
+            (false, n) => Some(n),
+            (true, _) => None,
+        }
+    }
+
+    /// An integer that fits an i64.
+    fn integer(&mut self) -> Option<i64> {
+        match self.digits()? {
+            (true, n) => 0i64.checked_sub_unsigned(n),
+            (false, n) => i64::try_from(n).ok(),
+        }
+    }
+
+    /// Skips any JSON value, checking its syntax.
+    fn skip_value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.next()? {
+                        b',' => self.ws(),
+                        b'}' => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.next()? {
+                        b',' => self.ws(),
+                        b']' => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + word.len())? == word {
+            self.i += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        if self.peek()? == b'-' {
+            self.i += 1;
+        }
+        let int = self.run_of_digits();
+        if int == 0 || (int > 1 && self.b.get(self.i - int) == Some(&b'0')) {
+            return None;
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if self.run_of_digits() == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if self.run_of_digits() == 0 {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn run_of_digits(&mut self) -> usize {
+        let start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+}
+
+/// Index of the first byte at or after `i` that ends a run of plain string content: a quote, a
+/// backslash or a control character. Eight bytes at a time (SWAR): for a byte `x` of the word,
+/// `(x - 1) & !x & 0x80` is set when `x` is zero and `(x - 0x20) & !x & 0x80` when `x < 0x20`;
+/// borrows only run upwards, so the lowest flagged byte is the first match.
+#[inline]
+fn find_special(b: &[u8], mut i: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const QUOTE: u64 = LO * b'"' as u64;
+    const BACKSLASH: u64 = LO * b'\\' as u64;
+    const SPACE: u64 = LO * 0x20;
+    while let Some(word) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w);
+        let q = x ^ QUOTE;
+        let s = x ^ BACKSLASH;
+        let m =
+            ((q.wrapping_sub(LO) & !q) | (s.wrapping_sub(LO) & !s) | (x.wrapping_sub(SPACE) & !x))
+                & HI;
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c < 0x20 || c == b'"' || c == b'\\' {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The value of four hex digits.
+fn hex4(h: &[u8]) -> Option<u32> {
+    h.iter().try_fold(0u32, |n, &c| {
+        let d = char::from(c).to_digit(16)?;
+        Some(n * 16 + d)
+    })
+}
+
+/// Appends the unescaped content of a JSON string (already checked by [`Scanner::string`]) to
+/// `out`. Returns whether `raw` is exactly how `write_json_str` escapes the result, or `None` for
+/// an unpaired surrogate.
+fn unescape(raw: &str, out: &mut String) -> Option<bool> {
+    let b = raw.as_bytes();
+    let mut canonical = true;
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', b.get(i..)?) {
+        let k = i + k;
+        out.push_str(raw.get(i..k)?);
+        let (c, next, canon) = decode_escape(b, k)?;
+        out.push(c);
+        canonical &= canon;
+        i = next;
+    }
+    out.push_str(raw.get(i..)?);
+    Some(canonical)
+}
+
+/// Decodes the escape at `b[k]` (a backslash): the character, the index after the escape, and
+/// whether the escape is how `write_json_str` writes that character. `None` for an invalid escape
+/// or an unpaired surrogate.
+#[inline]
+fn decode_escape(b: &[u8], k: usize) -> Option<(char, usize, bool)> {
+    let c = match *b.get(k + 1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => return Some(('/', k + 2, false)),
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let digits = b.get(k + 2..k + 6)?;
+            let cp = hex4(digits)?;
+            return match cp {
+                0xD800..=0xDBFF => {
+                    if b.get(k + 6..k + 8)? != b"\\u" {
+                        return None;
+                    }
+                    let low = hex4(b.get(k + 8..k + 12)?)?;
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return None;
+                    }
+                    let cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    Some((char::from_u32(cp)?, k + 12, false))
+                }
+                0xDC00..=0xDFFF => None,
+                _ => {
+                    // serde_json writes \uXXXX (lowercase hex) only for control characters
+                    // without a short form.
+                    let canonical = cp < 0x20
+                        && !matches!(cp, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)
+                        && digits.iter().all(|d| !d.is_ascii_uppercase());
+                    Some((char::from_u32(cp)?, k + 6, canonical))
+                }
+            };
+        }
+        _ => return None,
+    };
+    Some((c, k + 2, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast parser agrees with serde_json, or gives up.
+    fn check(doc: &str) -> Option<LogsData<'static>> {
+        let mut arena = String::new();
+        let fast = parse(doc, &mut arena).map(|p| {
+            for (e, raw) in p.data.log_events.iter().zip(&p.raw_messages) {
+                if let Some(raw) = raw {
+                    let mut w = Vec::new();
+                    super::super::write_json_str(&mut w, &e.message);
+                    assert_eq!(&w[1..w.len() - 1], raw.as_bytes(), "{doc}");
+                }
+            }
+            owned(&p.data)
+        });
+        let slow: Result<LogsData<'_>, _> = serde_json::from_str(doc);
+        if let Some(f) = &fast {
+            assert_eq!(Some(f), slow.as_ref().ok().map(owned).as_ref(), "{doc}");
+        }
+        fast
+    }
+
+    fn owned(d: &LogsData<'_>) -> LogsData<'static> {
+        let o = |c: &Cow<'_, str>| Cow::Owned(c.to_string());
+        LogsData {
+            message_type: d.message_type.clone(),
+            owner: o(&d.owner),
+            log_group: o(&d.log_group),
+            log_stream: o(&d.log_stream),
+            subscription_filters: d.subscription_filters.iter().map(o).collect(),
+            log_events: d
+                .log_events
+                .iter()
+                .map(|e| LogEvent {
+                    id: match &e.id {
+                        EventId::Str(s) => EventId::Str(o(s)),
+                        EventId::Int(n) => EventId::Int(*n),
+                    },
+                    timestamp: e.timestamp,
+                    message: o(&e.message),
+                })
+                .collect(),
+            policy_level: d.policy_level.as_ref().map(o),
+        }
+    }
+
+    const HEAD: &str = r#""messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"]"#;
+
+    fn doc(events: &str) -> String {
+        format!(r#"{{{HEAD},"logEvents":[{events}]}}"#)
+    }
+
+    #[test]
+    fn agrees_with_serde_on_valid_documents() {
+        let ok = [
+            doc(r#"{"id":"1","timestamp":10,"message":"plain"}"#),
+            doc(r#"{"message":"m","timestamp":-5,"id":7,"extra":[1,-2.5e+3,{"a":null},true,false,"x\"y"]}"#),
+            doc(r#"{"id":"1","timestamp":0,"message":"tab\there \"q\" back\\slash \u0001 \u001f \/ \u00e9 \u00E9 \ud83d\ude00 \b\f\r\n"}"#),
+            doc(""),
+            format!(" {{ {} , \"logEvents\" : [ {{ \"id\" : 18446744073709551615 , \"timestamp\" : -9223372036854775808 , \"message\" : \"\" }} ] , \"policyLevel\" : null }} ", HEAD.replace(',', " , ")),
+            format!(r#"{{{HEAD},"logEvents":[],"policyLevel":"ACCOUNT_LEVEL_POLICY","x":{{}},"y":[]}}"#),
+            r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#.to_owned(),
+            r#"{"messageType":"X","owner":"o\u00e9","logGroup":"g\/h","logStream":"s","subscriptionFilters":["a\nb"],"logEvents":[]}"#.to_owned(),
+        ];
+        for d in &ok {
+            assert!(check(d).is_some(), "fast path refused {d}");
+        }
+        let mut arena = String::new();
+        let p = parse(&ok[2], &mut arena).unwrap();
+        assert_eq!(
+            p.data.log_events[0].message,
+            "tab\there \"q\" back\\slash \u{1} \u{1f} / é é 😀 \u{8}\u{c}\r\n"
+        );
+        // `\/`, `\u00e9` and the surrogate pair are not how serde_json writes them: no raw copy.
+        assert_eq!(p.raw_messages, vec![None]);
+        let p = parse(&ok[0], &mut arena).unwrap();
+        assert_eq!(p.raw_messages, vec![Some("plain")]);
+        let d = doc(r#"{"id":"1","timestamp":0,"message":"a\"b\\c\n\u0001"}"#);
+        let p = parse(&d, &mut arena).unwrap();
+        assert_eq!(p.raw_messages, vec![Some(r#"a\"b\\c\n\u0001"#)]);
+    }
+
+    #[test]
+    fn gives_up_on_what_serde_rejects_or_reads_differently() {
+        let refused = [
+            doc(r#"{"id":"1","timestamp":1.0,"message":"m"}"#),
+            doc(r#"{"id":"1","timestamp":1e3,"message":"m"}"#),
+            doc(r#"{"id":-1,"timestamp":1,"message":"m"}"#),
+            doc(r#"{"id":18446744073709551616,"timestamp":1,"message":"m"}"#),
+            doc(r#"{"id":"1","timestamp":9223372036854775808,"message":"m"}"#),
+            doc(r#"{"id":"1","timestamp":01,"message":"m"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"m","message":"n"}"#),
+            doc(r#"{"id":"1","timestamp":1}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"bad \x escape"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"lone \ud800"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"lone \udc00"}"#),
+            doc("{\"id\":\"1\",\"timestamp\":1,\"message\":\"raw\ttab\"}"),
+            doc(r#"{"id":"1","timestamp":1,"message":"m","x":01}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"m","x":tru}"#),
+            doc(r#"{"id":"1","timestamp":1,"\u006dessage":"m"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"m"},"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"unterminated}]}"#),
+            format!(r#"{{{HEAD},"logEvents":[]}} x"#),
+            format!(r#"{{{HEAD},"logEvents":[],"owner":"2"}}"#),
+            format!(r#"{{{HEAD}}}"#),
+            format!(r#"{{{HEAD},"logEvents":[],"policyLevel":1}}"#),
+            format!(
+                r#"{{{HEAD},"logEvents":[],"x":{}}}"#,
+                "[".repeat(100) + &"]".repeat(100)
+            ),
+            r#"["DATA_MESSAGE","1","g","s",[],[]]"#.to_owned(),
+            String::new(),
+        ];
+        for d in &refused {
+            assert!(check(d).is_none(), "fast path accepted {d}");
+        }
+    }
+}
