@@ -1,7 +1,7 @@
 //! Properties of the pattern engine (proptest): no panics, printing round-trips, and the shared
 //! FilterSet evaluation agrees with evaluating each pattern alone and with a naive reference.
 
-use logrelay::pattern::{FilterSet, Pattern};
+use logrelay::pattern::{EscapedStr, FilterSet, Pattern};
 use proptest::prelude::*;
 
 // ------------------------------------------------------------------ generators
@@ -381,6 +381,112 @@ proptest! {
     }
 }
 
+/// `msg` as JSON string content with two-byte escapes only, if it can be written so.
+fn escape_simple(msg: &str) -> Option<String> {
+    let mut o = String::new();
+    for c in msg.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\t' => o.push_str("\\t"),
+            '\r' => o.push_str("\\r"),
+            '\u{8}' => o.push_str("\\b"),
+            '\u{c}' => o.push_str("\\f"),
+            c if (c as u32) < 0x20 => return None,
+            c => o.push(c),
+        }
+    }
+    Some(o)
+}
+
+/// Messages with the characters JSON escapes, and text next to escapes that looks like a term.
+fn escapable_message() -> impl Strategy<Value = String> {
+    prop_oneof![
+        message(),
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "ERROR",
+                "\nERROR",
+                "nERROR",
+                "\n",
+                "\t",
+                "\"",
+                "\\",
+                "tat",
+                "\tat",
+                "n",
+                "t",
+                "b",
+                "f",
+                "r",
+                "\r",
+                "\u{8}",
+                "\u{c}",
+                "a",
+                "é",
+                "{\"a\":1}",
+                " ",
+                "\\n",
+            ]),
+            0..10
+        )
+        .prop_map(|v| v.concat()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn escaped_evaluation_agrees_with_text(
+        srcs in prop::collection::vec(any_pattern(), 1..8),
+        extra in prop::collection::vec(
+            prop::sample::select(vec!["nERROR", "tat", "\"b\"", "rr", "ERROR", "f", "n"]),
+            0..3
+        ),
+        msgs in prop::collection::vec(escapable_message(), 1..6),
+    ) {
+        let mut srcs = srcs;
+        srcs.extend(extra.iter().map(|s| s.to_string()));
+        let patterns: Vec<Pattern> = srcs.iter().filter_map(|s| Pattern::parse(s).ok()).collect();
+        let set = FilterSet::new(patterns);
+        let mut scratch = set.scratch();
+        for msg in &msgs {
+            let Some(raw) = escape_simple(msg) else { continue };
+            let escaped = EscapedStr::new(&raw).ok_or_else(|| TestCaseError::fail(format!("{raw:?}")))?;
+            prop_assert_eq!(escaped.unescape(), msg.as_str());
+            let mut want: Vec<(usize, String, Vec<(String, String)>)> = Vec::new();
+            set.eval(msg, &mut scratch, |i, c| want.push((i, c.message().to_owned(), c.extracted())));
+            let mut got: Vec<(usize, String, Vec<(String, String)>)> = Vec::new();
+            set.eval_escaped(escaped, &mut scratch, |i, c| got.push((i, c.message().to_owned(), c.extracted())));
+            prop_assert_eq!(got, want, "message {:?} (escaped {:?}), patterns {:?}", msg, raw, srcs);
+        }
+    }
+}
+
+#[test]
+fn terms_in_escaped_text_skip_escape_sequences() {
+    let set = FilterSet::new(["nERROR", "tat", "ERROR"].map(|s| Pattern::parse(s).unwrap()));
+    let mut s = set.scratch();
+    for (raw, want) in [
+        (r"x\nERROR", vec![2]),
+        (r"x\\nERROR", vec![0, 2]),
+        (r"\tat com.x", vec![]),
+        (r"\\tat", vec![1]),
+        (r"\\\tat", vec![]),
+        ("nERROR tat", vec![0, 1, 2]),
+    ] {
+        let mut hits = Vec::new();
+        let escaped = EscapedStr::new(raw).unwrap();
+        set.eval_escaped(escaped, &mut s, |i, c| {
+            hits.push(i);
+            assert_eq!(c.message(), escaped.unescape());
+        });
+        assert_eq!(hits, want, "{raw:?}");
+    }
+}
+
 #[test]
 fn escaped_json_still_matches_through_the_prefilter() {
     let msg = r#"{"\u006cevel": "\u0045RROR", "n": 1}"#;
@@ -424,4 +530,32 @@ fn hostile_messages_do_not_panic() {
     // Only `[a, ..., b]` matches the many-fields message (and `{ $.a[0][0][0] NOT EXISTS }` the
     // wide array, whose first element is a number).
     assert_eq!(n, 3);
+}
+
+#[test]
+fn many_literal_starts_are_all_found() {
+    // More literal starts than the restarted search takes: the rest of the message is searched in
+    // one overlapping pass, which must still find every literal (and skip escape sequences).
+    let srcs = ["a", "ab", "ERROR", "nX", "\"a a\" -zz", "b"];
+    let set = FilterSet::new(srcs.map(|s| Pattern::parse(s).unwrap()));
+    let mut s = set.scratch();
+    for msg in [
+        format!("{}ERROR", "a".repeat(100)),
+        format!("{}b\nX", "a ".repeat(100)),
+        format!("{}nX zz", "a".repeat(40)),
+    ] {
+        let want: Vec<usize> = srcs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| Pattern::parse(p).unwrap().test(&msg).is_some())
+            .map(|(i, _)| i)
+            .collect();
+        let mut got = Vec::new();
+        set.eval(&msg, &mut s, |i, _| got.push(i));
+        assert_eq!(got, want, "{msg:?}");
+        let raw = escape_simple(&msg).unwrap();
+        let mut got = Vec::new();
+        set.eval_escaped(EscapedStr::new(&raw).unwrap(), &mut s, |i, _| got.push(i));
+        assert_eq!(got, want, "escaped {raw:?}");
+    }
 }

@@ -17,6 +17,7 @@
 mod ast;
 mod compile;
 mod error;
+mod escaped;
 mod fields;
 pub mod limits;
 mod parser;
@@ -25,6 +26,7 @@ pub mod semantics;
 mod set;
 
 pub use error::{PatternError, PatternErrorKind};
+pub use escaped::EscapedStr;
 pub use set::{Captures, FieldValue, FilterSet, Scratch};
 
 use ast::Ast;

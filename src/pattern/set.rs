@@ -3,9 +3,10 @@
 use super::ast::Step;
 use super::compile::{resolve, JsonMatcher, Layout, Matcher, SpaceMatcher};
 use super::error::{PatternError, PatternErrorKind};
+use super::escaped::EscapedStr;
 use super::fields::split_fields;
 use super::{semantics, FieldRef, Pattern, PatternKind};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use serde_json::Value as Json;
 use std::borrow::Cow;
 
@@ -30,9 +31,29 @@ pub struct FilterSet {
     /// Whether some JSON pattern has required literals (which do not hold when the message
     /// contains a backslash, i.e. possibly JSON escapes).
     json_required: bool,
-    /// The automaton over the non-empty literals; `ac_ids[k]` is the global id of its pattern k.
+    /// The automaton over the non-empty literals (leftmost-longest: one match per start position,
+    /// see [`FilterSet::find_literals`]); `ac_ids[k]` is the global id of its pattern k.
     ac: Option<AhoCorasick>,
+    /// The same literals for an overlapping search, used when a message has many literal starts.
+    ac_overlapping: Option<AhoCorasick>,
     ac_ids: Vec<usize>,
+    /// Per automaton pattern k: the global ids of the literals that are prefixes of it (itself
+    /// included): they all occur where it does.
+    ac_prefixes: Vec<Vec<usize>>,
+    /// Per automaton pattern k: whether its first byte can be the second byte of a two-byte JSON
+    /// escape (`"` `n` `t` `r` `b` `f`), so that in escaped text an occurrence must be checked.
+    ac_risky: Vec<bool>,
+    /// Whether every literal can be searched in escaped text (see [`FilterSet::eval_escaped`]):
+    /// none holds a quote, a backslash or a control character.
+    raw_ok: bool,
+    /// Per global literal id: the patterns that become candidates when it occurs.
+    triggers: Vec<Vec<usize>>,
+    /// Patterns that are candidates whatever literals occur (bitset over patterns).
+    unconditional: Vec<u64>,
+    /// JSON patterns with required literals: candidates whenever the message has a backslash.
+    json_with_required: Vec<u64>,
+    /// Patterns that need the message text beyond its literals: regex, JSON, space-delimited.
+    needs_text: Vec<u64>,
     /// Fallback if the automaton could not be built: (global id, text).
     plain: Vec<(usize, String)>,
     /// Global ids of the empty literal, which occurs in every message.
@@ -47,6 +68,10 @@ pub struct FilterSet {
 #[derive(Debug, Default)]
 pub struct Scratch {
     found: Vec<u64>,
+    /// Candidate patterns of the current event (bitset).
+    candidates: Vec<u64>,
+    /// The unescaped message, for [`FilterSet::eval_escaped`].
+    text: String,
     fields: Vec<(usize, usize)>,
     json: Option<Json>,
     /// Whether the message holds a backslash (JSON required literals do not apply then).
@@ -108,35 +133,108 @@ impl FilterSet {
                 ac_texts.push(t.as_str());
             }
         }
-        let (ac, plain) = if ac_texts.is_empty() {
-            (None, Vec::new())
-        } else {
-            match AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+        let build = |kind: MatchKind| {
+            AhoCorasick::builder()
+                .match_kind(kind)
                 .build(&ac_texts)
-            {
-                Ok(ac) => (Some(ac), Vec::new()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "literal automaton not built; searching terms one by one");
-                    let plain = ac_ids
-                        .iter()
-                        .zip(&ac_texts)
-                        .map(|(&id, t)| (id, (*t).to_owned()))
-                        .collect();
-                    (None, plain)
-                }
+                .map_err(|e| tracing::warn!(error = %e, "literal automaton not built; searching terms one by one"))
+                .ok()
+        };
+        let (ac, ac_overlapping) = if ac_texts.is_empty() {
+            (None, None)
+        } else {
+            match (
+                build(MatchKind::LeftmostLongest),
+                build(MatchKind::Standard),
+            ) {
+                (Some(a), Some(b)) => (Some(a), Some(b)),
+                _ => (None, None),
             }
         };
+        let plain = if ac.is_none() {
+            ac_ids
+                .iter()
+                .zip(&ac_texts)
+                .map(|(&id, t)| (id, (*t).to_owned()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ac_prefixes = ac_texts
+            .iter()
+            .map(|t| {
+                ac_texts
+                    .iter()
+                    .zip(&ac_ids)
+                    .filter(|(p, _)| t.starts_with(**p))
+                    .map(|(_, &id)| id)
+                    .collect()
+            })
+            .collect();
+        let ac_risky = ac_texts
+            .iter()
+            .map(|t| {
+                matches!(
+                    t.as_bytes().first(),
+                    Some(b'"' | b'n' | b't' | b'r' | b'b' | b'f')
+                )
+            })
+            .collect();
+        let raw_ok = plain.is_empty()
+            && ac_texts
+                .iter()
+                .all(|t| !t.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
+
+        // Candidates: a pattern is evaluated only if it can match given the literals found.
+        let words = patterns.len().div_ceil(64);
+        let mut triggers = vec![Vec::new(); texts.len()];
+        let mut unconditional = vec![0; words];
+        let mut json_with_required = vec![0; words];
+        let mut needs_text = vec![0; words];
+        for (i, p) in patterns.iter().enumerate() {
+            let m = p.matcher();
+            if matches!(m, Matcher::Regex(_) | Matcher::Json(_) | Matcher::Space(_)) {
+                set_bit(&mut needs_text, i);
+            }
+            match m {
+                // With no literal present, a term pattern's verdict is fixed: if it is false, a
+                // match needs one of its literals.
+                Matcher::Terms(t) if !t.matches(|_| false) => {
+                    for &g in &literal_ids[i] {
+                        triggers[g].push(i);
+                    }
+                }
+                Matcher::Json(_) | Matcher::Space(_) if !required[i].is_empty() => {
+                    // Every required literal must occur: any one of them triggers.
+                    triggers[required[i][0]].push(i);
+                    if matches!(m, Matcher::Json(_)) {
+                        set_bit(&mut json_with_required, i);
+                    }
+                }
+                _ => set_bit(&mut unconditional, i),
+            }
+        }
+        for t in &mut triggers {
+            t.dedup();
+        }
         FilterSet {
             patterns,
             literal_ids,
             required,
             json_required,
             ac,
+            ac_overlapping,
             ac_ids,
+            ac_prefixes,
+            ac_risky,
+            raw_ok,
             plain,
             always,
             literal_count: texts.len(),
+            triggers,
+            unconditional,
+            json_with_required,
+            needs_text,
             any_json,
             any_space,
         }
@@ -161,6 +259,8 @@ impl FilterSet {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             found: vec![0; self.literal_count.div_ceil(64)],
+            candidates: vec![0; self.patterns.len().div_ceil(64)],
+            text: String::new(),
             fields: Vec::with_capacity(32),
             json: None,
             backslash: false,
@@ -175,20 +275,20 @@ impl FilterSet {
         scratch: &mut Scratch,
         mut on_match: F,
     ) {
-        self.prepare(message, scratch);
+        self.find_literals(message.as_bytes(), false, scratch);
+        scratch.backslash =
+            self.json_required && memchr::memchr(b'\\', message.as_bytes()).is_some();
+        self.candidates(scratch);
+        self.prepare_text(message, scratch);
         let scratch = &*scratch;
-        for (i, p) in self.patterns.iter().enumerate() {
-            if !self.may_match(i, scratch) {
-                continue;
-            }
+        for i in BitIter::new(&scratch.candidates) {
+            let Some(p) = self.patterns.get(i) else {
+                break;
+            };
             let inner = match p.matcher() {
                 Matcher::MatchAll => Some(CapInner::Empty),
                 Matcher::Regex(r) => r.is_match(message).then_some(CapInner::Empty),
-                Matcher::Terms(t) => {
-                    let ids = &self.literal_ids[i];
-                    t.matches(|l| ids.get(l).is_some_and(|&g| bit(&scratch.found, g)))
-                        .then_some(CapInner::Empty)
-                }
+                Matcher::Terms(t) => self.terms_match(i, t, scratch).then_some(CapInner::Empty),
                 Matcher::Json(m) => match &scratch.json {
                     Some(root) if m.matches(root) => Some(CapInner::Json { root, m }),
                     _ => None,
@@ -222,27 +322,146 @@ impl FilterSet {
         }
     }
 
-    /// The shared per-event work.
-    fn prepare(&self, message: &str, s: &mut Scratch) {
+    /// Evaluates every filter on a message given as escaped JSON string content, with the same
+    /// results as [`eval`](Self::eval) on the unescaped message.
+    ///
+    /// When no filter needs more than its literals (term patterns), the literals are searched in
+    /// the escaped text itself and the message is unescaped only for a match; otherwise it is
+    /// unescaped into the scratch space and evaluated as text.
+    pub fn eval_escaped<F: FnMut(usize, &Captures<'_>)>(
+        &self,
+        message: EscapedStr<'_>,
+        scratch: &mut Scratch,
+        mut on_match: F,
+    ) {
+        let raw = message.as_raw();
+        let mut text = std::mem::take(&mut scratch.text);
+        text.clear();
+        if self.raw_ok {
+            self.find_literals(raw.as_bytes(), true, scratch);
+            // In escaped text an unescaped backslash is written `\\`.
+            scratch.backslash =
+                self.json_required && memchr::memmem::find(raw.as_bytes(), b"\\\\").is_some();
+            self.candidates(scratch);
+            let text_needed = scratch
+                .candidates
+                .iter()
+                .zip(&self.needs_text)
+                .any(|(c, n)| c & n != 0);
+            if !text_needed {
+                let mut unescaped = false;
+                for i in BitIter::new(&scratch.candidates) {
+                    let Some(p) = self.patterns.get(i) else {
+                        break;
+                    };
+                    let hit = match p.matcher() {
+                        Matcher::MatchAll => true,
+                        Matcher::Terms(t) => self.terms_match(i, t, scratch),
+                        Matcher::Regex(_) | Matcher::Json(_) | Matcher::Space(_) => false,
+                    };
+                    if hit {
+                        if !unescaped {
+                            message.unescape_into(&mut text);
+                            unescaped = true;
+                        }
+                        on_match(
+                            i,
+                            &Captures {
+                                message: &text,
+                                pattern: p,
+                                inner: CapInner::Empty,
+                            },
+                        );
+                    }
+                }
+                scratch.text = text;
+                return;
+            }
+        }
+        message.unescape_into(&mut text);
+        self.eval(&text, scratch, on_match);
+        scratch.text = text;
+    }
+
+    fn terms_match(&self, i: usize, t: &super::compile::TermsMatcher, s: &Scratch) -> bool {
+        let ids = &self.literal_ids[i];
+        t.matches(|l| ids.get(l).is_some_and(|&g| bit(&s.found, g)))
+    }
+
+    /// Sets `s.found` to the literals occurring in `hay`. With `escaped`, `hay` is escaped JSON
+    /// string content (two-byte escapes only) and every literal is free of quotes, backslashes and
+    /// control characters ([`raw_ok`](Self::raw_ok)): such a literal occurs in the unescaped text
+    /// exactly where it occurs in the escaped text outside an escape sequence.
+    fn find_literals(&self, hay: &[u8], escaped: bool, s: &mut Scratch) {
         let words = self.literal_count.div_ceil(64);
         s.found.clear();
         s.found.resize(words, 0);
         for &id in &self.always {
             set_bit(&mut s.found, id);
         }
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(message) {
-                if let Some(&id) = self.ac_ids.get(m.pattern().as_usize()) {
-                    set_bit(&mut s.found, id);
+        let valid = |k: usize, start: usize| {
+            !escaped || !self.ac_risky.get(k).copied().unwrap_or(true) || !in_escape(hay, start)
+        };
+        if let (Some(ac), Some(over)) = (&self.ac, &self.ac_overlapping) {
+            // Leftmost-longest search restarted one byte after each match start visits every
+            // position where some literal starts, with the longest literal there; the others
+            // starting there are its prefixes. Past a number of starts (short, frequent literals),
+            // an overlapping search finishes the message in one pass.
+            let mut pos = 0;
+            let mut starts = 0;
+            while pos < hay.len() {
+                if starts == MAX_LITERAL_RESTARTS {
+                    for m in over.find_overlapping_iter(Input::new(hay).span(pos..hay.len())) {
+                        let k = m.pattern().as_usize();
+                        if valid(k, m.start()) {
+                            if let Some(&id) = self.ac_ids.get(k) {
+                                set_bit(&mut s.found, id);
+                            }
+                        }
+                    }
+                    break;
                 }
+                let Some(m) = ac.find(Input::new(hay).span(pos..hay.len())) else {
+                    break;
+                };
+                let k = m.pattern().as_usize();
+                if valid(k, m.start()) {
+                    for &id in self.ac_prefixes.get(k).map_or(&[][..], Vec::as_slice) {
+                        set_bit(&mut s.found, id);
+                    }
+                }
+                pos = m.start() + 1;
+                starts += 1;
             }
         }
         for (id, t) in &self.plain {
-            if message.contains(t.as_str()) {
+            if memchr::memmem::find(hay, t.as_bytes()).is_some() {
                 set_bit(&mut s.found, *id);
             }
         }
-        s.backslash = self.json_required && memchr::memchr(b'\\', message.as_bytes()).is_some();
+    }
+
+    /// Sets `s.candidates` from `s.found` and `s.backslash`: the patterns the prefilter lets through.
+    fn candidates(&self, s: &mut Scratch) {
+        s.candidates.clear();
+        s.candidates.extend_from_slice(&self.unconditional);
+        if s.backslash {
+            for (c, j) in s.candidates.iter_mut().zip(&self.json_with_required) {
+                *c |= j;
+            }
+        }
+        for g in BitIter::new(&s.found) {
+            for &i in self.triggers.get(g).map_or(&[][..], Vec::as_slice) {
+                if self.may_match(i, s) {
+                    set_bit(&mut s.candidates, i);
+                }
+            }
+        }
+    }
+
+    /// The shared text work: parse the message as JSON and split it into fields, each only if a
+    /// candidate needs it.
+    fn prepare_text(&self, message: &str, s: &mut Scratch) {
         s.json = None;
         if self.any_json
             && message.trim_start().starts_with('{')
@@ -257,9 +476,9 @@ impl FilterSet {
         }
     }
 
-    /// Whether some pattern of the given kind passes the prefilter.
+    /// Whether some candidate pattern is of the given kind.
     fn wanted(&self, s: &Scratch, kind: impl Fn(&Matcher) -> bool) -> bool {
-        (0..self.patterns.len()).any(|i| kind(self.patterns[i].matcher()) && self.may_match(i, s))
+        BitIter::new(&s.candidates).any(|i| self.patterns.get(i).is_some_and(|p| kind(p.matcher())))
     }
 
     /// The prefilter: false only if pattern `i` cannot match this event.
@@ -274,6 +493,50 @@ impl FilterSet {
             return true;
         }
         req.iter().all(|&g| bit(&s.found, g))
+    }
+}
+
+/// Literal starts per message after which [`FilterSet::find_literals`] switches to one overlapping
+/// pass.
+const MAX_LITERAL_RESTARTS: usize = 32;
+
+/// Whether `start` is inside an escape sequence of escaped JSON string content: it follows an odd
+/// run of backslashes.
+fn in_escape(hay: &[u8], start: usize) -> bool {
+    hay.get(..start)
+        .map_or(0, |b| b.iter().rev().take_while(|&&c| c == b'\\').count())
+        % 2
+        == 1
+}
+
+/// The indices of the set bits of a bitset, in increasing order.
+struct BitIter<'a> {
+    words: &'a [u64],
+    word: usize,
+    cur: u64,
+}
+
+impl<'a> BitIter<'a> {
+    fn new(words: &'a [u64]) -> Self {
+        BitIter {
+            words,
+            word: 0,
+            cur: words.first().copied().unwrap_or(0),
+        }
+    }
+}
+
+impl Iterator for BitIter<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.cur == 0 {
+            self.word += 1;
+            self.cur = *self.words.get(self.word)?;
+        }
+        let b = self.cur.trailing_zeros() as usize;
+        self.cur &= self.cur - 1;
+        Some(self.word * 64 + b)
     }
 }
 
