@@ -400,6 +400,9 @@ fn escape_simple(msg: &str) -> Option<String> {
     Some(o)
 }
 
+/// A match: filter index, the message the captures saw, the extracted values.
+type Hit = (usize, String, Vec<(String, String)>);
+
 /// Messages with the characters JSON escapes, and text next to escapes that looks like a term.
 fn escapable_message() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -456,9 +459,9 @@ proptest! {
             let Some(raw) = escape_simple(msg) else { continue };
             let escaped = EscapedStr::new(&raw).ok_or_else(|| TestCaseError::fail(format!("{raw:?}")))?;
             prop_assert_eq!(escaped.unescape(), msg.as_str());
-            let mut want: Vec<(usize, String, Vec<(String, String)>)> = Vec::new();
+            let mut want: Vec<Hit> = Vec::new();
             set.eval(msg, &mut scratch, |i, c| want.push((i, c.message().to_owned(), c.extracted())));
-            let mut got: Vec<(usize, String, Vec<(String, String)>)> = Vec::new();
+            let mut got: Vec<Hit> = Vec::new();
             set.eval_escaped(escaped, &mut scratch, |i, c| got.push((i, c.message().to_owned(), c.extracted())));
             prop_assert_eq!(got, want, "message {:?} (escaped {:?}), patterns {:?}", msg, raw, srcs);
         }
