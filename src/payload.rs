@@ -40,7 +40,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::{Read, Write};
 
+use crate::pattern::EscapedStr;
+
 mod scan;
+mod strscan;
 
 /// Default cap on the decompressed size of one payload: 64 MiB.
 ///
@@ -291,9 +294,112 @@ pub struct LogEvent<'a> {
     pub id: EventId<'a>,
     /// Milliseconds since the Unix epoch.
     pub timestamp: i64,
-    /// The log message (borrowed from the decoder's buffer unless it contained JSON escapes).
+    /// The log message.
     #[serde(borrow)]
-    pub message: Cow<'a, str>,
+    pub message: Message<'a>,
+}
+
+/// A log message: text, or (from the decoder's fast path) the JSON string content as received when
+/// its only escapes are two-byte ones, unescaped only when something needs the text.
+///
+/// Equality, [`Display`](fmt::Display) and [`Debug`] are those of the text, whatever the form.
+#[derive(Clone)]
+pub enum Message<'a> {
+    /// The text (borrowed from the decoder's buffer when it had no escapes).
+    Text(Cow<'a, str>),
+    /// The escaped JSON string content.
+    Escaped(EscapedStr<'a>),
+}
+
+impl<'a> Message<'a> {
+    /// The text of the message (unescaped if need be).
+    pub fn text(&self) -> Cow<'a, str> {
+        match self {
+            Message::Text(t) => t.clone(),
+            Message::Escaped(e) => Cow::Owned(e.unescape()),
+        }
+    }
+
+    /// The message as JSON string content in [`write_json_str`]'s form, when it is held so.
+    pub fn escaped_json(&self) -> Option<&'a str> {
+        match self {
+            Message::Text(_) => None,
+            Message::Escaped(e) => Some(e.as_raw()),
+        }
+    }
+
+    /// Writes the message as a JSON string (quoted).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Message::Text(t) => write_json_str(out, t),
+            Message::Escaped(e) => {
+                out.reserve(e.as_raw().len() + 2);
+                out.push(b'"');
+                out.extend_from_slice(e.as_raw().as_bytes());
+                out.push(b'"');
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Message<'a> {
+    fn from(s: &'a str) -> Self {
+        Message::Text(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Message<'_> {
+    fn from(s: String) -> Self {
+        Message::Text(Cow::Owned(s))
+    }
+}
+
+impl PartialEq for Message<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Message::Text(a), Message::Text(b)) => a == b,
+            (Message::Escaped(a), Message::Escaped(b)) if a == b => true,
+            _ => self.text() == other.text(),
+        }
+    }
+}
+
+impl Eq for Message<'_> {}
+
+impl PartialEq<str> for Message<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.text() == other
+    }
+}
+
+impl PartialEq<&str> for Message<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.text() == *other
+    }
+}
+
+impl PartialEq<String> for Message<'_> {
+    fn eq(&self, other: &String) -> bool {
+        self.text() == other.as_str()
+    }
+}
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.text(), f)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BorrowedStr::deserialize(d).map(|s| Message::Text(s.0))
+    }
 }
 
 /// The decoded subscription document. Unknown fields are ignored.
@@ -674,13 +780,13 @@ fn write_json_head(data: &LogsData<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"],\"logEvents\":[");
 }
 
-fn write_event(id: EventId<'_>, timestamp: i64, message: &str, out: &mut Vec<u8>) {
+fn write_event(id: EventId<'_>, timestamp: i64, message: &Message<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"id\":");
     id.write_json(out);
     out.extend_from_slice(b",\"timestamp\":");
     write_i64(out, timestamp);
     out.extend_from_slice(b",\"message\":");
-    write_json_str(out, message);
+    message.write_json(out);
     out.push(b'}');
 }
 
@@ -791,7 +897,15 @@ impl ReEncoder<'_, '_> {
             .len()
             .div_ceil(self.max * 9 / 10 + 1)
             .clamp(2, events.len());
-        let sizes: Vec<usize> = events.iter().map(|e| e.message.len() + 64).collect();
+        let sizes: Vec<usize> = events
+            .iter()
+            .map(|e| {
+                e.message
+                    .escaped_json()
+                    .map_or_else(|| e.message.text().len(), str::len)
+                    + 64
+            })
+            .collect();
         let total: usize = sizes.iter().sum();
         let mut start = 0;
         let mut acc = 0;
@@ -820,15 +934,16 @@ impl ReEncoder<'_, '_> {
         let empty = LogEvent {
             id: ev.id.clone(),
             timestamp: ev.timestamp,
-            message: Cow::Borrowed(""),
+            message: Message::from(""),
         };
         self.json.clear();
         write_json(self.data, [&empty], &mut self.json);
         let envelope = self.json.len() + 32;
         // Gzip adds 18 bytes of framing and, for incompressible data, 5 bytes per stored block.
         let mut budget = (self.max.saturating_sub(envelope)) * 127 / 128;
+        let text = ev.message.text();
         while budget >= 8 {
-            let Some(chunks) = split_escaped(&ev.message, budget) else {
+            let Some(chunks) = split_escaped(&text, budget) else {
                 break;
             };
             let n = chunks.len();
@@ -838,7 +953,7 @@ impl ReEncoder<'_, '_> {
                 let piece = LogEvent {
                     id: ev.id.clone(),
                     timestamp: ev.timestamp,
-                    message: Cow::Borrowed(chunk),
+                    message: Message::from(chunk),
                 };
                 let gz = self.compress([&piece]);
                 if gz.len() > self.max {
@@ -886,7 +1001,7 @@ mod tests {
         assert_eq!(dec.data.log_events.len(), 2);
         assert!(matches!(
             dec.data.log_events[0].message,
-            Cow::Borrowed("plain")
+            Message::Text(Cow::Borrowed("plain"))
         ));
         assert!(matches!(dec.data.log_group, Cow::Borrowed(_)));
         assert!(matches!(
@@ -962,12 +1077,12 @@ mod tests {
             .map(|i| LogEvent {
                 id: EventId::Int(i),
                 timestamp: i as i64,
-                message: Cow::Owned(format!("{i} {}", fastrand_like(i))),
+                message: Message::from(format!("{i} {}", fastrand_like(i))),
             })
             .chain(std::iter::once(LogEvent {
                 id: EventId::Str(Cow::Borrowed("big")),
                 timestamp: 99,
-                message: Cow::Borrowed(&big),
+                message: Message::from(big.as_str()),
             }))
             .collect();
         let data = LogsData {
@@ -993,7 +1108,7 @@ mod tests {
             );
             for e in &dec.data.log_events {
                 if e.id == EventId::Str(Cow::Borrowed("big")) {
-                    big_again.push_str(&e.message);
+                    big_again.push_str(&e.message.text());
                 } else {
                     seen.push(e.message.to_string());
                 }

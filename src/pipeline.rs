@@ -13,8 +13,8 @@ use crate::metrics::{
     CardinalityGuard, EmitReport, MetricBatch, MetricKey, MetricSink, MetricsError, ValueCounts,
     MINUTE_MS,
 };
-use crate::pattern::FilterSet;
-use crate::payload::{Decoded, Decoder, MessageType, PayloadError};
+use crate::pattern::{Captures, FilterSet};
+use crate::payload::{Decoded, Decoder, Message, MessageType, PayloadError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -184,7 +184,7 @@ impl Pipeline {
             let minute = event.timestamp.div_euclid(MINUTE_MS) * MINUTE_MS;
             let mut forward_hit = false;
             matched.iter_mut().for_each(|m| *m = false);
-            plan.set.eval(&event.message, &mut scratch, |i, caps| {
+            let on_match = |i: usize, caps: &Captures<'_>| {
                 if Some(i) == plan.forward {
                     forward_hit = true;
                     return;
@@ -220,7 +220,9 @@ impl Pipeline {
                         DimensionSource::Owner => Some(data.owner.to_string()),
                     };
                     match v {
-                        Some(v) if !v.is_empty() => dims.push((Arc::<str>::from(d.name.as_str()), v)),
+                        Some(v) if !v.is_empty() => {
+                            dims.push((Arc::<str>::from(d.name.as_str()), v))
+                        }
                         _ => {
                             stats.unpublishable_matches += 1;
                             return;
@@ -246,7 +248,13 @@ impl Pipeline {
                     }
                 }
                 per_message.push((self.key(fi, dims, minute), value));
-            });
+            };
+            match &event.message {
+                Message::Text(text) => plan.set.eval(text, &mut scratch, on_match),
+                Message::Escaped(escaped) => {
+                    plan.set.eval_escaped(*escaped, &mut scratch, on_match)
+                }
+            }
             for &i in &plan.with_default {
                 if !matched[i] {
                     if let Some(d) = filters[plan.filters[i]].transformation.default_value {

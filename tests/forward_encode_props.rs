@@ -26,7 +26,7 @@ fn cwl_events(records: &[Record]) -> Vec<(String, i64, String)> {
         for e in &dec.data.log_events {
             let id = e.id.to_string();
             match out.last_mut() {
-                Some(prev) if prev.0 == id => prev.2.push_str(&e.message),
+                Some(prev) if prev.0 == id => prev.2.push_str(&e.message.text()),
                 _ => out.push((id, e.timestamp, e.message.to_string())),
             }
         }

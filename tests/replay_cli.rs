@@ -245,7 +245,7 @@ fn a_json_filter_pattern_and_a_forward_pattern() {
         let decoded = decoder.decode_gzip(&gz).unwrap();
         assert_eq!(decoded.data.message_type.as_str(), "DATA_MESSAGE");
         for e in &decoded.data.log_events {
-            let m = &e.message;
+            let m = e.message.text();
             assert!(m.contains("ERROR") || m.contains("CRITICAL"), "{m}");
             forwarded += 1;
         }

@@ -43,7 +43,7 @@ fuzz_target!(|input: &[u8]| {
                 .decode_gzip(&r.data)
                 .expect("re-encoded payloads decode");
             for e in &d.data.log_events {
-                messages.push_str(&e.message);
+                messages.push_str(&e.message.text());
             }
         }
         let expected: String = decoded
@@ -52,7 +52,7 @@ fuzz_target!(|input: &[u8]| {
             .iter()
             .zip(&selected)
             .filter(|(_, &s)| s)
-            .map(|(e, _)| e.message.as_ref())
+            .map(|(e, _)| e.message.text())
             .collect();
         assert_eq!(messages, expected);
     }

@@ -79,7 +79,13 @@ impl NdjsonEncoder {
             .filter(|&(i, _)| selected.is_none_or(|s| s[i]))
             .map(|(i, ev)| match raw.and_then(|r| r[i]) {
                 Some(escaped) => escaped.len() + line_overhead,
-                None => ev.message.len() + ev.message.len() / 8 + line_overhead,
+                None => {
+                    let len = ev
+                        .message
+                        .escaped_json()
+                        .map_or_else(|| ev.message.text().len(), str::len);
+                    len + len / 8 + line_overhead
+                }
             })
             .sum();
         let mut packer = Packer {
@@ -97,9 +103,13 @@ impl NdjsonEncoder {
             // The line is written in place at the end of the current record.
             packer.reserve();
             let start = packer.cur.len();
-            let message = match raw.and_then(|r| r[i]) {
+            let text;
+            let message = match raw.and_then(|r| r[i]).or(ev.message.escaped_json()) {
                 Some(escaped) => Message::Escaped(escaped),
-                None => Message::Text(&ev.message),
+                None => {
+                    text = ev.message.text();
+                    Message::Text(&text)
+                }
             };
             write_line(
                 &mut packer.cur,
@@ -126,9 +136,10 @@ impl NdjsonEncoder {
                 None,
             );
             let overhead = self.line.len() + PART_MEMBERS_MAX;
+            let whole = ev.message.text();
             let chunks = max_data
                 .checked_sub(overhead)
-                .and_then(|budget| split_escaped(&ev.message, budget))
+                .and_then(|budget| split_escaped(&whole, budget))
                 .ok_or(PayloadError::LimitTooSmall {
                     limit: max_data,
                     needed: overhead + 6,
@@ -261,7 +272,7 @@ mod tests {
                         EventId::Int(i as u64)
                     },
                     timestamp: 1000 + i as i64,
-                    message: Cow::Borrowed(*m),
+                    message: crate::payload::Message::from(*m),
                 })
                 .collect(),
             policy_level: None,

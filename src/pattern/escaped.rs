@@ -32,6 +32,12 @@ impl<'a> EscapedStr<'a> {
         Some(EscapedStr(raw))
     }
 
+    /// Wraps content the caller has already checked as [`new`](Self::new) does.
+    pub(crate) fn new_unchecked(raw: &'a str) -> Self {
+        debug_assert!(EscapedStr::new(raw).is_some(), "{raw:?}");
+        EscapedStr(raw)
+    }
+
     /// The escaped text, as in the JSON document.
     pub fn as_raw(&self) -> &'a str {
         self.0

@@ -1,11 +1,13 @@
 //! A fast parser for the subscription document.
 //!
 //! It reads exactly the grammar `serde_json` accepts for [`LogsData`], but in one pass over the
-//! bytes: strings are scanned eight bytes at a time, and messages with JSON escapes are unescaped
-//! (in the same pass) into one arena (a `String` kept by the [`Decoder`](super::Decoder)) instead of one
-//! allocation each. It also keeps, per event, the message's JSON string content as received when it
-//! is exactly what [`write_json_str`](super::write_json_str) would write, so that an encoder can copy
-//! it instead of escaping it again.
+//! bytes, with strings scanned eight bytes at a time. A message whose only escapes are two-byte ones
+//! (`\"` `\\` `\n` `\t` …, the usual case) is kept escaped as an [`EscapedStr`], unescaped later
+//! only if a filter needs its text; a message with `\u` or `\/` escapes is unescaped into one arena
+//! (a `String` kept by the [`Decoder`](super::Decoder)) instead of one allocation each. It also
+//! keeps, per event, the message's JSON string content as received when it is exactly what
+//! [`write_json_str`](super::write_json_str) would write, so that an encoder can copy it instead of
+//! escaping it again.
 //!
 //! It gives up (returns `None`) on anything unusual — a syntax error, a duplicate or missing field,
 //! a key with escapes, a number that is not a plain integer, an unpaired surrogate, deep nesting, a
@@ -13,7 +15,8 @@
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
 
-use super::{EventId, LogEvent, LogsData, MessageType};
+use super::{EventId, LogEvent, LogsData, Message, MessageType};
+use crate::pattern::EscapedStr;
 use std::borrow::Cow;
 
 /// Nesting depth of unknown values past which the fast parser gives up.
@@ -113,7 +116,7 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'
     let (mut log_events, raw_messages) = events?;
     let arena: &'a String = arena;
     for (event, start, end) in fixups {
-        log_events.get_mut(event)?.message = Cow::Borrowed(arena.get(start..end)?);
+        log_events.get_mut(event)?.message = Message::Text(Cow::Borrowed(arena.get(start..end)?));
     }
     Some(Parsed {
         data: LogsData {
@@ -143,6 +146,8 @@ struct StrTok {
     start: usize,
     end: usize,
     escaped: bool,
+    /// All its escapes are two-byte ones other than `\/` (see [`EscapedStr`]).
+    simple: bool,
 }
 
 struct Scanner<'a> {
@@ -179,82 +184,75 @@ impl<'a> Scanner<'a> {
         let start = self.i;
         let mut j = start;
         let mut escaped = false;
+        let mut simple = true;
         loop {
-            let k = find_special(self.b, j)?;
-            match self.b[k] {
-                b'"' => {
-                    self.i = k + 1;
-                    return Some(StrTok {
-                        start,
-                        end: k,
-                        escaped,
-                    });
+            let k = match self
+                .b
+                .get(j..j + BLOCK)
+                .and_then(|s| <&[u8; BLOCK]>::try_from(s).ok())
+            {
+                Some(block) => match special_mask(block) {
+                    0 => {
+                        j += BLOCK;
+                        continue;
+                    }
+                    m => j + m.trailing_zeros() as usize,
+                },
+                None => find_special(self.b, j)?,
+            };
+            if self.b[k] == b'\\' {
+                escaped = true;
+                let e = *self.b.get(k + 1)?;
+                // A table rather than a match: escapes come in random order, and a jump table's
+                // indirect branch mispredicts on most of them.
+                match ESCAPE[usize::from(e)] {
+                    ESC_TWO_BYTE => j = k + 2,
+                    ESC_SLASH => {
+                        simple = false;
+                        j = k + 2;
+                    }
+                    ESC_UNICODE => {
+                        simple = false;
+                        hex4(self.b.get(k + 2..k + 6)?)?;
+                        j = k + 6;
+                    }
+                    _ => return None,
                 }
-                b'\\' => {
-                    escaped = true;
-                    j = match self.b.get(k + 1)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => k + 2,
-                        b'u' => {
-                            hex4(self.b.get(k + 2..k + 6)?)?;
-                            k + 6
-                        }
-                        _ => return None,
-                    };
-                }
-                // A control character.
-                _ => return None,
+                continue;
             }
+            if self.b[k] == b'"' {
+                self.i = k + 1;
+                return Some(StrTok {
+                    start,
+                    end: k,
+                    escaped,
+                    simple,
+                });
+            }
+            // A control character.
+            return None;
         }
     }
 
-    /// Reads a string token, appending its content to `out` when it has escapes (nothing is
-    /// appended otherwise: the content is then the token's span of the text). Also returns whether
-    /// the token is how `write_json_str` writes its content.
-    fn string_into(&mut self, out: &mut String) -> Option<(StrTok, bool)> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let mut j = start;
-        let mut escaped = false;
-        let mut canonical = true;
-        loop {
-            let k = find_special(self.b, j)?;
-            match self.b[k] {
-                b'"' => {
-                    if escaped {
-                        out.push_str(self.text.get(j..k)?);
-                    }
-                    self.i = k + 1;
-                    let t = StrTok {
-                        start,
-                        end: k,
-                        escaped,
-                    };
-                    return Some((t, canonical));
-                }
-                b'\\' => {
-                    escaped = true;
-                    out.push_str(self.text.get(j..k)?);
-                    // The escapes of log text (quotes, backslashes, newlines, tabs) inline.
-                    let simple = match self.b.get(k + 1) {
-                        Some(b'"') => b'"',
-                        Some(b'\\') => b'\\',
-                        Some(b'n') => b'\n',
-                        Some(b't') => b'\t',
-                        _ => 0,
-                    };
-                    if simple != 0 {
-                        out.push(char::from(simple));
-                        j = k + 2;
-                        continue;
-                    }
-                    let (c, next, canon) = decode_escape(self.b, k)?;
-                    out.push(c);
-                    canonical &= canon;
-                    j = next;
-                }
-                // A control character.
-                _ => return None,
+    /// [`string`](Self::string) for strings that are usually long and full of escapes (messages):
+    /// 64 bytes at a time without a branch per escape (see [`super::strscan`]).
+    fn long_string(&mut self) -> Option<StrTok> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.i + 1;
+        match super::strscan::scan(self.b, start, &ESCAPE) {
+            Some(s) => {
+                self.i = s.end + 1;
+                Some(StrTok {
+                    start,
+                    end: s.end,
+                    escaped: s.escaped,
+                    simple: s.simple,
+                })
             }
+            // Invalid, or near the end of the text: the escape-by-escape scan decides.
+            None => self.string(),
         }
     }
 
@@ -338,7 +336,7 @@ impl<'a> Scanner<'a> {
         self.ws();
         let mut id = None;
         let mut timestamp = None;
-        let mut message: Option<(Cow<'a, str>, Option<&'a str>)> = None;
+        let mut message: Option<(Message<'a>, Option<&'a str>)> = None;
         if self.peek()? != b'}' {
             loop {
                 let key = self.key()?;
@@ -360,14 +358,18 @@ impl<'a> Scanner<'a> {
                     }
                     b"message" => {
                         once(&mut message)?;
-                        let start = arena.len();
-                        let (t, canonical) = self.string_into(arena)?;
+                        let t = self.long_string()?;
                         let raw = self.text.get(t.start..t.end)?;
-                        message = Some(if t.escaped {
-                            fixups.push((index, start, arena.len()));
-                            (Cow::Borrowed(""), canonical.then_some(raw))
+                        message = Some(if !t.escaped {
+                            (Message::Text(Cow::Borrowed(raw)), Some(raw))
+                        } else if t.simple {
+                            // Unescaped only if a filter needs the text.
+                            (Message::Escaped(EscapedStr::new_unchecked(raw)), Some(raw))
                         } else {
-                            (Cow::Borrowed(raw), Some(raw))
+                            let start = arena.len();
+                            let canonical = unescape(raw, arena)?;
+                            fixups.push((index, start, arena.len()));
+                            (Message::Text(Cow::Borrowed("")), canonical.then_some(raw))
                         });
                     }
                     _ => self.skip_value(0)?,
@@ -403,6 +405,14 @@ impl<'a> Scanner<'a> {
         }
         let start = self.i;
         let mut n: u64 = 0;
+        // Eight digits at a time while they last (twice at most: 10^16 cannot overflow).
+        for _ in 0..2 {
+            let Some(d) = self.b.get(self.i..self.i + 8).and_then(eight_digits) else {
+                break;
+            };
+            n = n * 100_000_000 + d;
+            self.i += 8;
+        }
         while let Some(&c) = self.b.get(self.i) {
             let d = c.wrapping_sub(b'0');
             if d > 9 {
@@ -535,6 +545,72 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// [`ESCAPE`] values: not an escape, `\"` `\\` `\b` `\f` `\n` `\r` `\t`, `\/`, `\u`.
+const ESC_INVALID: u8 = 0;
+const ESC_TWO_BYTE: u8 = 1;
+const ESC_SLASH: u8 = 2;
+const ESC_UNICODE: u8 = 3;
+
+/// What the byte after a backslash makes of the escape.
+static ESCAPE: [u8; 256] = {
+    let mut t = [ESC_INVALID; 256];
+    t[b'"' as usize] = ESC_TWO_BYTE;
+    t[b'\\' as usize] = ESC_TWO_BYTE;
+    t[b'b' as usize] = ESC_TWO_BYTE;
+    t[b'f' as usize] = ESC_TWO_BYTE;
+    t[b'n' as usize] = ESC_TWO_BYTE;
+    t[b'r' as usize] = ESC_TWO_BYTE;
+    t[b't' as usize] = ESC_TWO_BYTE;
+    t[b'/' as usize] = ESC_SLASH;
+    t[b'u' as usize] = ESC_UNICODE;
+    t
+};
+
+/// Bytes examined at once by [`special_mask`].
+const BLOCK: usize = 16;
+
+/// Bit `i` set when `block[i]` ends a run of plain string content: a quote, a backslash or a
+/// control character.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn special_mask(block: &[u8; BLOCK]) -> u32 {
+    // SAFETY: the function only needs SSE2, which this build enables (the cfg above; SSE2 is part
+    // of the x86-64 baseline).
+    unsafe { special_mask_sse2(block) }
+}
+
+/// [`special_mask`] with SSE2: three vector compares and a byte mask.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn special_mask_sse2(block: &[u8; BLOCK]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_set_epi64x,
+    };
+    let (lo, hi) = block.split_at(8);
+    let word = |h: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(h);
+        i64::from_le_bytes(w)
+    };
+    let v = _mm_set_epi64x(word(hi), word(lo));
+    let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+    let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+    // Unsigned v <= 0x1f: min(v, 0x1f) == v.
+    let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+}
+
+/// Bit `i` set when `block[i]` ends a run of plain string content (see the x86-64 version).
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn special_mask(block: &[u8; BLOCK]) -> u32 {
+    block.iter().enumerate().fold(0u32, |m, (i, &c)| {
+        m | (u32::from((c == b'"') | (c == b'\\') | (c < 0x20)) << i)
+    })
+}
+
 /// Index of the first byte at or after `i` that ends a run of plain string content: a quote, a
 /// backslash or a control character. Eight bytes at a time (SWAR): for a byte `x` of the word,
 /// `(x - 1) & !x & 0x80` is set when `x` is zero and `(x - 0x20) & !x & 0x80` when `x < 0x20`;
@@ -567,6 +643,25 @@ fn find_special(b: &[u8], mut i: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// The value of eight ASCII digits, or `None` if some byte is not a digit (SWAR: one load, two
+/// checks and three multiplications instead of eight steps).
+#[inline]
+fn eight_digits(b: &[u8]) -> Option<u64> {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(b.get(..8)?);
+    let x = u64::from_le_bytes(w);
+    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    // A byte is a digit when its high nibble is 3 and stays 3 after adding 6 (0x39 + 6 = 0x3F).
+    if x & NIBBLES != THREES || x.wrapping_add(0x0606_0606_0606_0606) & NIBBLES != THREES {
+        return None;
+    }
+    let v = x - THREES;
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF)
 }
 
 /// The value of four hex digits.
@@ -645,6 +740,35 @@ fn decode_escape(b: &[u8], k: usize) -> Option<(char, usize, bool)> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn eight_digits_agrees_with_parse() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let mut b: [u8; 8] = rng.to_le_bytes();
+            // Mostly digits, sometimes a neighbour of the digit range.
+            for (k, c) in b.iter_mut().enumerate() {
+                let r = (rng >> (k * 3)) as u8;
+                *c = if r.is_multiple_of(11) {
+                    b"/:0 9\xff"[usize::from(r % 6)]
+                } else {
+                    b'0' + r % 10
+                };
+            }
+            let want = std::str::from_utf8(&b)
+                .ok()
+                .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok());
+            assert_eq!(eight_digits(&b), want, "{b:?}");
+        }
+        assert_eq!(eight_digits(b"12345678"), Some(12_345_678));
+        assert_eq!(eight_digits(b"00000000"), Some(0));
+        assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
+        assert_eq!(eight_digits(b"1234567"), None);
+    }
+
     /// The fast parser agrees with serde_json, or gives up.
     fn check(doc: &str) -> Option<LogsData<'static>> {
         let mut arena = String::new();
@@ -652,7 +776,7 @@ mod tests {
             for (e, raw) in p.data.log_events.iter().zip(&p.raw_messages) {
                 if let Some(raw) = raw {
                     let mut w = Vec::new();
-                    super::super::write_json_str(&mut w, &e.message);
+                    super::super::write_json_str(&mut w, &e.message.text());
                     assert_eq!(&w[1..w.len() - 1], raw.as_bytes(), "{doc}");
                 }
             }
@@ -682,7 +806,7 @@ mod tests {
                         EventId::Int(n) => EventId::Int(*n),
                     },
                     timestamp: e.timestamp,
-                    message: o(&e.message),
+                    message: Message::from(e.message.to_string()),
                 })
                 .collect(),
             policy_level: d.policy_level.as_ref().map(o),

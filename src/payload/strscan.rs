@@ -1,0 +1,283 @@
+//! Finding the end of a long JSON string 64 bytes at a time, without a branch per escape.
+//!
+//! Log messages carry many escapes (`\n\tat …` in stack traces, `\"` in JSON logs): a scanner
+//! that stops at each one pays a mispredicted branch per escape. Here each 64-byte block gives
+//! three bitmasks (quotes, backslashes, control characters), the escaped characters are computed
+//! from the backslash mask with integer arithmetic (odd and even runs of backslashes, as in
+//! simdjson), and the closing quote is the first quote that is not escaped. Only the escaped
+//! characters are then looked at, to classify the escapes.
+
+/// What [`scan`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct StringEnd {
+    /// Index of the closing quote.
+    pub end: usize,
+    /// Whether the content has a backslash (escapes).
+    pub escaped: bool,
+    /// Whether every escape is a two-byte one other than `\/` (see `EscapedStr`).
+    pub simple: bool,
+}
+
+/// Bytes per block.
+const BLOCK: usize = 64;
+
+/// Scans the string content starting at `start` (just after its opening quote). `None` when the
+/// content has a control character or an invalid escape, or when the text ends less than a block
+/// after a block boundary before the closing quote (the caller then scans the string another way,
+/// which settles those cases).
+pub(super) fn scan(b: &[u8], start: usize, escape_kind: &[u8; 256]) -> Option<StringEnd> {
+    let mut j = start;
+    let mut carry = 0u64;
+    let mut kinds = 0u32;
+    let mut any_backslash = 0u64;
+    loop {
+        let block: &[u8; BLOCK] = b.get(j..j + BLOCK)?.try_into().ok()?;
+        let m = masks(block);
+        let escaped = escaped_chars(m.backslash, &mut carry);
+        let ends = m.quote & !escaped;
+        // Bits before the closing quote (all bits when it is not in this block).
+        let before = if ends == 0 {
+            u64::MAX
+        } else {
+            (1u64 << ends.trailing_zeros()) - 1
+        };
+        if m.control & before != 0 {
+            return None;
+        }
+        any_backslash |= m.backslash & before;
+        let mut e = escaped & before;
+        while e != 0 {
+            let p = j + e.trailing_zeros() as usize;
+            kinds |= 1 << escape_kind[usize::from(*b.get(p)?)];
+            e &= e - 1;
+        }
+        if ends != 0 {
+            if kinds & 1 != 0 {
+                // Kind 0: not a valid escape.
+                return None;
+            }
+            return Some(StringEnd {
+                end: j + ends.trailing_zeros() as usize,
+                escaped: any_backslash != 0,
+                simple: kinds & !0b11 == 0,
+            });
+        }
+        // The carry also covers a backslash ending the block whose escaped character starts
+        // the next one.
+        j += BLOCK;
+    }
+}
+
+/// The characters escaped by a backslash (bit i: byte i follows an escaping backslash), given the
+/// backslash mask of a block and the carry from the previous block (1 when its last byte was an
+/// escaping backslash); updates the carry.
+#[inline]
+fn escaped_chars(backslash: u64, carry: &mut u64) -> u64 {
+    const ODD: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+    let potential = backslash & !*carry;
+    // Runs of backslashes starting on an odd bit come out inverted after the subtraction; the
+    // xor with the odd bits sets, in every run, the bits of the escaping backslashes and of the
+    // escaped character after the run.
+    let maybe_escaped = potential << 1;
+    let code = ((maybe_escaped | ODD).wrapping_sub(potential)) ^ ODD;
+    let escaped = code ^ (backslash | *carry);
+    let escape = code & backslash;
+    *carry = escape >> 63;
+    escaped
+}
+
+/// Quote, backslash and control-character masks of a block.
+#[derive(Debug, PartialEq, Eq)]
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    control: u64,
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn masks(block: &[u8; BLOCK]) -> Masks {
+    let mut m = Masks {
+        quote: 0,
+        backslash: 0,
+        control: 0,
+    };
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let mut c = [0u8; 16];
+        c.copy_from_slice(chunk);
+        // SAFETY: the function only needs SSE2, which this build enables (the cfg above; SSE2 is
+        // part of the x86-64 baseline).
+        let (q, bs, ctl) = unsafe { masks16_sse2(&c) };
+        m.quote |= u64::from(q) << (16 * k);
+        m.backslash |= u64::from(bs) << (16 * k);
+        m.control |= u64::from(ctl) << (16 * k);
+    }
+    m
+}
+
+/// Quote, backslash and control masks of 16 bytes: vector compares and byte masks.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn masks16_sse2(c: &[u8; 16]) -> (u16, u16, u16) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x,
+    };
+    let (lo, hi) = c.split_at(8);
+    let word = |h: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(h);
+        i64::from_le_bytes(w)
+    };
+    let v = _mm_set_epi64x(word(hi), word(lo));
+    let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+    let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+    // Unsigned v <= 0x1f: min(v, 0x1f) == v.
+    let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    (
+        _mm_movemask_epi8(quote) as u16,
+        _mm_movemask_epi8(backslash) as u16,
+        _mm_movemask_epi8(control) as u16,
+    )
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn masks(block: &[u8; BLOCK]) -> Masks {
+    masks_portable(block)
+}
+
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn masks_portable(block: &[u8; BLOCK]) -> Masks {
+    let bits = |f: &dyn Fn(u8) -> bool| {
+        block
+            .iter()
+            .enumerate()
+            .fold(0u64, |m, (i, &c)| m | (u64::from(f(c)) << i))
+    };
+    Masks {
+        quote: bits(&|c| c == b'"'),
+        backslash: bits(&|c| c == b'\\'),
+        control: bits(&|c| c < 0x20),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_table() -> [u8; 256] {
+        let mut t = [0u8; 256];
+        for c in *b"\"\\bfnrt" {
+            t[usize::from(c)] = 1;
+        }
+        t[usize::from(b'/')] = 2;
+        t[usize::from(b'u')] = 3;
+        t
+    }
+
+    /// The reference: byte by byte.
+    fn naive(b: &[u8], start: usize) -> Option<StringEnd> {
+        let t = kind_table();
+        let (mut i, mut escaped, mut simple) = (start, false, true);
+        loop {
+            match *b.get(i)? {
+                b'"' => {
+                    return Some(StringEnd {
+                        end: i,
+                        escaped,
+                        simple,
+                    })
+                }
+                b'\\' => {
+                    escaped = true;
+                    match t[usize::from(*b.get(i + 1)?)] {
+                        1 => {}
+                        2 | 3 => simple = false,
+                        _ => return None,
+                    }
+                    i += 2;
+                }
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+    }
+
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn agrees_with_a_byte_by_byte_scan() {
+        let t = kind_table();
+        let alphabet = b"\\\\\\\\\"\"nntu/x a\x01\xc3\xa9";
+        let mut rng = 0x1234_5678_9abc_def1u64;
+        for _ in 0..50_000 {
+            let len = (xorshift(&mut rng) % 300) as usize;
+            let dense = xorshift(&mut rng).is_multiple_of(4);
+            let mut b: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = xorshift(&mut rng);
+                    if dense || r.is_multiple_of(5) {
+                        alphabet[(r >> 8) as usize % alphabet.len()]
+                    } else {
+                        b'a' + (r % 26) as u8
+                    }
+                })
+                .collect();
+            b.extend_from_slice(&[b'"'; 70]);
+            let start = (xorshift(&mut rng) % 3) as usize;
+            let want = naive(&b, start);
+            if let Some(got) = scan(&b, start, &t) {
+                assert_eq!(
+                    Some(got),
+                    want,
+                    "{:?}",
+                    String::from_utf8_lossy(&b[start..])
+                );
+            } else {
+                // Only what the byte-by-byte scan rejects, or an end past the last full block.
+                let past_blocks =
+                    want.is_some_and(|w| (w.end - start) / BLOCK * BLOCK + start + BLOCK > b.len());
+                assert!(
+                    want.is_none() || past_blocks,
+                    "{:?}",
+                    String::from_utf8_lossy(&b[start..])
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_across_block_boundaries() {
+        let t = kind_table();
+        for run in 0..6 {
+            for at in 58..70 {
+                let mut b = vec![b'a'; at];
+                b.extend(std::iter::repeat_n(b'\\', run));
+                b.extend_from_slice(b"\"tail\"");
+                b.extend_from_slice(&[b'x'; 140]);
+                b.push(b'"');
+                let want = naive(&b, 0);
+                let got = scan(&b, 0, &t);
+                assert_eq!(got, want, "run {run} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn sse2_masks_agree_with_portable() {
+        let mut rng = 42u64;
+        for _ in 0..2000 {
+            let mut block = [0u8; BLOCK];
+            for c in &mut block {
+                *c = xorshift(&mut rng) as u8;
+            }
+            assert_eq!(masks(&block), masks_portable(&block));
+        }
+    }
+}
