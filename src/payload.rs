@@ -441,6 +441,10 @@ pub struct Decoded<'a> {
     /// is exactly how [`write_json_str`] writes it, so encoders can copy it instead of escaping the
     /// message again. Empty when not known.
     pub(crate) raw_messages: Vec<Option<&'a str>>,
+    /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as they appear in the payload
+    /// JSON when that is exactly how this crate writes them (see `forward::ndjson`). Empty when
+    /// not known.
+    pub(crate) raw_members: Vec<Option<&'a str>>,
 }
 
 /// Decodes subscription payloads, reusing its buffers from one call to the next.
@@ -512,24 +516,26 @@ impl Decoder {
             .decode_vec(data_base64, &mut self.gzip)
             .map_err(|e| base64_error(e, data_base64.len()))?;
         let decompressed_len = inflate(&self.gzip, &mut self.json, self.max_decompressed)?;
-        let (data, raw_messages) = parse(&self.json, &mut self.unescaped)?;
+        let (data, raw_messages, raw_members) = parse(&self.json, &mut self.unescaped)?;
         Ok(Decoded {
             gzip: &self.gzip,
             decompressed_len,
             data,
             raw_messages,
+            raw_members,
         })
     }
 
     /// Decodes raw gzip bytes (what a Kinesis record from a CloudWatch Logs destination holds).
     pub fn decode_gzip<'s>(&'s mut self, gzip: &'s [u8]) -> Result<Decoded<'s>, PayloadError> {
         let decompressed_len = inflate(gzip, &mut self.json, self.max_decompressed)?;
-        let (data, raw_messages) = parse(&self.json, &mut self.unescaped)?;
+        let (data, raw_messages, raw_members) = parse(&self.json, &mut self.unescaped)?;
         Ok(Decoded {
             gzip,
             decompressed_len,
             data,
             raw_messages,
+            raw_members,
         })
     }
 }
@@ -613,8 +619,9 @@ fn inflate(gzip: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, PayloadE
     }
 }
 
-/// The document and, per event, its raw message when known (see [`Decoded::raw_messages`]).
-type Parsed<'a> = (LogsData<'a>, Vec<Option<&'a str>>);
+/// The document and, per event, its raw message and raw members when known (see
+/// [`Decoded::raw_messages`] and [`Decoded::raw_members`]).
+type Parsed<'a> = (LogsData<'a>, Vec<Option<&'a str>>, Vec<Option<&'a str>>);
 
 /// Parses the decompressed document: the fast parser first, `serde_json` when it gives up (for the
 /// error and its position, or for the rare valid document the fast parser does not take).
@@ -624,14 +631,14 @@ fn parse<'a>(json: &'a [u8], unescaped: &'a mut String) -> Result<Parsed<'a>, Pa
     })?;
     shrink_string(unescaped);
     if let Some(p) = scan::parse(text, unescaped) {
-        return Ok((p.data, p.raw_messages));
+        return Ok((p.data, p.raw_messages, p.raw_members));
     }
     let data = serde_json::from_str(text).map_err(|e| PayloadError::Json {
         line: e.line(),
         column: e.column(),
         reason: strip_position(&e),
     })?;
-    Ok((data, Vec::new()))
+    Ok((data, Vec::new(), Vec::new()))
 }
 
 fn shrink_string(buf: &mut String) {

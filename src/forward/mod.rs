@@ -245,6 +245,7 @@ impl Encoder {
                 self.ndjson.encode_with_raw(
                     d,
                     Some(&decoded.raw_messages),
+                    Some(&decoded.raw_members),
                     selected,
                     &enrichment,
                     &self.limits,

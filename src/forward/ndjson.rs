@@ -37,16 +37,19 @@ impl NdjsonEncoder {
         limits: &BatchLimits,
         out: &mut Vec<Record>,
     ) -> Result<(), ForwardError> {
-        self.encode_with_raw(data, None, selected, enrichment, limits, out)
+        self.encode_with_raw(data, None, None, selected, enrichment, limits, out)
     }
 
     /// [`encode`](Self::encode), copying a message verbatim from `raw` (one entry per event: the
     /// message's JSON string content exactly as `write_json_str` would write it, or None) instead of
-    /// escaping it again.
+    /// escaping it again, and the `id`, `timestamp` and `message` members verbatim from `members`
+    /// (the same, for `"id":…,"timestamp":…,"message":"…"`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn encode_with_raw(
         &mut self,
         data: &LogsData<'_>,
         raw: Option<&[Option<&str>]>,
+        members: Option<&[Option<&str>]>,
         selected: Option<&[bool]>,
         enrichment: &Enrichment<'_>,
         limits: &BatchLimits,
@@ -54,6 +57,7 @@ impl NdjsonEncoder {
     ) -> Result<(), ForwardError> {
         check_selection(data.log_events.len(), selected)?;
         let raw = raw.filter(|r| r.len() == data.log_events.len());
+        let members = members.filter(|m| m.len() == data.log_events.len());
         let key = partition_key(&data.log_group, &data.log_stream);
         let max_data = limits.max_data_bytes(&key);
 
@@ -64,7 +68,7 @@ impl NdjsonEncoder {
         write_json_str(&mut self.prefix, &data.log_group);
         self.prefix.extend_from_slice(b",\"logStream\":");
         write_json_str(&mut self.prefix, &data.log_stream);
-        self.prefix.extend_from_slice(b",\"id\":");
+        self.prefix.push(b',');
         self.suffix.clear();
         enrichment.write_json_members(&mut self.suffix);
         self.suffix.extend_from_slice(b"}\n");
@@ -104,12 +108,16 @@ impl NdjsonEncoder {
             packer.reserve();
             let start = packer.cur.len();
             let text;
-            let message = match raw.and_then(|r| r[i]).or(ev.message.escaped_json()) {
-                Some(escaped) => Message::Escaped(escaped),
-                None => {
-                    text = ev.message.text();
-                    Message::Text(&text)
-                }
+            let message = match (members.and_then(|m| m[i]), raw.and_then(|r| r[i])) {
+                (Some(members), _) => Message::Members(members),
+                (None, Some(escaped)) => Message::Escaped(escaped),
+                (None, None) => match ev.message.escaped_json() {
+                    Some(escaped) => Message::Escaped(escaped),
+                    None => {
+                        text = ev.message.text();
+                        Message::Text(&text)
+                    }
+                },
             };
             write_line(
                 &mut packer.cur,
@@ -163,11 +171,13 @@ impl NdjsonEncoder {
     }
 }
 
-/// A message to write: text to escape, or JSON string content to copy as is.
+/// A message to write: text to escape, JSON string content to copy as is, or the whole
+/// `"id":…,"timestamp":…,"message":"…"` members to copy as is.
 #[derive(Clone, Copy)]
 enum Message<'m> {
     Text(&'m str),
     Escaped(&'m str),
+    Members(&'m str),
 }
 
 fn write_line(
@@ -179,17 +189,24 @@ fn write_line(
     part: Option<(usize, usize)>,
 ) {
     line.extend_from_slice(prefix);
-    ev.id.write_json(line);
-    line.extend_from_slice(b",\"timestamp\":");
-    write_i64(line, ev.timestamp);
-    line.extend_from_slice(b",\"message\":");
-    match message {
-        Message::Text(m) => write_json_str(line, m),
-        Message::Escaped(m) => {
-            line.reserve(m.len() + 2 + suffix.len());
-            line.push(b'"');
-            line.extend_from_slice(m.as_bytes());
-            line.push(b'"');
+    if let Message::Members(m) = message {
+        line.reserve(m.len() + suffix.len());
+        line.extend_from_slice(m.as_bytes());
+    } else {
+        line.extend_from_slice(b"\"id\":");
+        ev.id.write_json(line);
+        line.extend_from_slice(b",\"timestamp\":");
+        write_i64(line, ev.timestamp);
+        line.extend_from_slice(b",\"message\":");
+        match message {
+            Message::Text(m) => write_json_str(line, m),
+            // (Members were copied above.)
+            Message::Escaped(m) | Message::Members(m) => {
+                line.reserve(m.len() + 2 + suffix.len());
+                line.push(b'"');
+                line.extend_from_slice(m.as_bytes());
+                line.push(b'"');
+            }
         }
     }
     if let Some((i, n)) = part {

@@ -28,6 +28,9 @@ pub(super) struct Parsed<'a> {
     pub data: LogsData<'a>,
     /// Per event, the message as JSON string content when it is in `write_json_str`'s form.
     pub raw_messages: Vec<Option<&'a str>>,
+    /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as received, when that is
+    /// exactly how this crate writes them.
+    pub raw_members: Vec<Option<&'a str>>,
 }
 
 /// Parses `text` (the whole decompressed document). `arena` is cleared and receives the unescaped
@@ -113,7 +116,7 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'
     if s.i != s.b.len() {
         return None;
     }
-    let (mut log_events, raw_messages) = events?;
+    let (mut log_events, raw_messages, raw_members) = events?;
     let arena: &'a String = arena;
     for (event, start, end) in fixups {
         log_events.get_mut(event)?.message = Message::Text(Cow::Borrowed(arena.get(start..end)?));
@@ -129,6 +132,7 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'
             policy_level: policy_level.flatten(),
         },
         raw_messages,
+        raw_members,
     })
 }
 
@@ -302,28 +306,112 @@ impl<'a> Scanner<'a> {
         &mut self,
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
-    ) -> Option<(Vec<LogEvent<'a>>, Vec<Option<&'a str>>)> {
+    ) -> Option<(
+        Vec<LogEvent<'a>>,
+        Vec<Option<&'a str>>,
+        Vec<Option<&'a str>>,
+    )> {
         self.eat(b'[')?;
         self.ws();
         // An event takes at least 40 bytes of JSON; a bounded guess avoids regrowing the vectors.
         let guess = self.b.len().saturating_sub(self.i) / 160;
         let mut events = Vec::with_capacity(guess.min(16 * 1024));
         let mut raws = Vec::with_capacity(guess.min(16 * 1024));
+        let mut members = Vec::with_capacity(guess.min(16 * 1024));
         if self.peek()? == b']' {
             self.i += 1;
-            return Some((events, raws));
+            return Some((events, raws, members));
         }
         loop {
-            let (event, raw) = self.event(arena, fixups, events.len())?;
+            let (event, raw, member) = match self.canonical_event(arena, fixups, events.len()) {
+                Some(canonical) => canonical,
+                None => {
+                    let (event, raw) = self.event(arena, fixups, events.len())?;
+                    (event, raw, None)
+                }
+            };
             events.push(event);
             raws.push(raw);
+            members.push(member);
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
-                b']' => return Some((events, raws)),
+                b']' => return Some((events, raws, members)),
                 _ => return None,
             }
         }
+    }
+
+    /// An event written exactly as CloudWatch Logs writes it, `{"id":"…","timestamp":…,"message":"…"}`
+    /// with no whitespace: returns it with its raw message and its members' text when they are how
+    /// this crate writes them. Anything else (other order, other fields, spaces, a non-canonical
+    /// message) returns `None` with nothing consumed or recorded, for [`event`](Self::event).
+    #[allow(clippy::type_complexity)]
+    fn canonical_event(
+        &mut self,
+        arena: &mut String,
+        fixups: &mut Vec<(usize, usize, usize)>,
+        index: usize,
+    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
+        let open = self.i;
+        let got = self.canonical_event_inner(arena, fixups, index);
+        if got.is_none() {
+            self.i = open;
+        }
+        got
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn canonical_event_inner(
+        &mut self,
+        arena: &mut String,
+        fixups: &mut Vec<(usize, usize, usize)>,
+        index: usize,
+    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
+        self.literal(b"{\"id\":")?;
+        let members_start = self.i - 5;
+        let id = if self.peek()? == b'"' {
+            let t = self.string()?;
+            if t.escaped {
+                return None;
+            }
+            EventId::Str(Cow::Borrowed(self.text.get(t.start..t.end)?))
+        } else {
+            EventId::Int(self.unsigned()?)
+        };
+        self.literal(b",\"timestamp\":")?;
+        let timestamp = self.integer()?;
+        self.literal(b",\"message\":")?;
+        let t = self.long_string()?;
+        if self.peek()? != b'}' {
+            return None;
+        }
+        let raw = self.text.get(t.start..t.end)?;
+        let (message, raw) = if !t.escaped {
+            (Message::Text(Cow::Borrowed(raw)), Some(raw))
+        } else if t.simple {
+            (Message::Escaped(EscapedStr::new_unchecked(raw)), Some(raw))
+        } else {
+            let start = arena.len();
+            let Some(canonical) = unescape(raw, arena) else {
+                arena.truncate(start);
+                return None;
+            };
+            fixups.push((index, start, arena.len()));
+            (Message::Text(Cow::Borrowed("")), canonical.then_some(raw))
+        };
+        // Up to the closing quote of the message.
+        let members = self.text.get(members_start..self.i)?;
+        self.i += 1;
+        Some((
+            LogEvent {
+                id,
+                timestamp,
+                message,
+            },
+            raw,
+            raw.map(|_| members),
+        ))
     }
 
     fn event(
@@ -426,6 +514,10 @@ impl<'a> Scanner<'a> {
             return None;
         }
         if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        if negative && n == 0 {
+            // serde_json reads `-0` as a float, which these fields refuse.
             return None;
         }
         Some((negative, n))
@@ -780,6 +872,18 @@ mod tests {
                     assert_eq!(&w[1..w.len() - 1], raw.as_bytes(), "{doc}");
                 }
             }
+            assert_eq!(p.raw_members.len(), p.data.log_events.len());
+            for (e, members) in p.data.log_events.iter().zip(&p.raw_members) {
+                if let Some(members) = members {
+                    let mut w = b"\"id\":".to_vec();
+                    e.id.write_json(&mut w);
+                    w.extend_from_slice(b",\"timestamp\":");
+                    super::super::write_i64(&mut w, e.timestamp);
+                    w.extend_from_slice(b",\"message\":");
+                    super::super::write_json_str(&mut w, &e.message.text());
+                    assert_eq!(String::from_utf8_lossy(&w), *members, "{doc}");
+                }
+            }
             owned(&p.data)
         });
         let slow: Result<LogsData<'_>, _> = serde_json::from_str(doc);
@@ -850,6 +954,69 @@ mod tests {
     }
 
     #[test]
+    fn canonical_events_keep_their_members() {
+        let long = "at com.example.Service.call(Service.java:42)\\n\\t".repeat(5);
+        let events = [
+            (
+                format!(r#"{{"id":"36","timestamp":1700000000000,"message":"{long}"}}"#),
+                true,
+            ),
+            (
+                r#"{"id":7,"timestamp":5,"message":"say \"hi\" \\ \b\f\r"}"#.to_owned(),
+                true,
+            ),
+            (
+                r#"{"id":"1","timestamp":-5,"message":"m"}"#.to_owned(),
+                true,
+            ),
+            (
+                r#"{"id":"1","timestamp":5,"message":"\u00e9"}"#.to_owned(),
+                false,
+            ),
+            (
+                r#"{"id":"1","timestamp":5,"message":"\u0001"}"#.to_owned(),
+                true,
+            ),
+            (
+                r#"{"id":"1","timestamp":5,"message":"m","x":1}"#.to_owned(),
+                false,
+            ),
+            (
+                r#"{"id":"1", "timestamp":5,"message":"m"}"#.to_owned(),
+                false,
+            ),
+            (
+                r#"{"timestamp":5,"id":"1","message":"m"}"#.to_owned(),
+                false,
+            ),
+            (
+                r#"{"id":"a\u0062","timestamp":5,"message":"m"}"#.to_owned(),
+                false,
+            ),
+        ];
+        for (event, canonical) in &events {
+            let d = doc(&format!("{event},{event}"));
+            check(&d).unwrap_or_else(|| panic!("fast path refused {d}"));
+            let mut arena = String::new();
+            let p = parse(&d, &mut arena).unwrap();
+            assert_eq!(p.raw_members[0].is_some(), *canonical, "{event}");
+            if *canonical {
+                assert_eq!(
+                    Some(&event[1..event.len() - 1]),
+                    p.raw_members[1],
+                    "{event}"
+                );
+            }
+        }
+        // A message longer than a scan block, with escapes at every offset around block edges.
+        for pad in 0..70 {
+            let msg = format!("{}{}", "x".repeat(pad), r#"\"\\\n\"q\u00e9\\"#.repeat(9));
+            let d = doc(&format!(r#"{{"id":"1","timestamp":5,"message":"{msg}"}}"#));
+            check(&d).unwrap_or_else(|| panic!("fast path refused {d}"));
+        }
+    }
+
+    #[test]
     fn gives_up_on_what_serde_rejects_or_reads_differently() {
         let refused = [
             doc(r#"{"id":"1","timestamp":1.0,"message":"m"}"#),
@@ -858,6 +1025,7 @@ mod tests {
             doc(r#"{"id":18446744073709551616,"timestamp":1,"message":"m"}"#),
             doc(r#"{"id":"1","timestamp":9223372036854775808,"message":"m"}"#),
             doc(r#"{"id":"1","timestamp":01,"message":"m"}"#),
+            doc(r#"{"id":"1","timestamp":-0,"message":"m"}"#),
             doc(r#"{"id":"1","timestamp":1,"message":"m","message":"n"}"#),
             doc(r#"{"id":"1","timestamp":1}"#),
             doc(r#"{"id":"1","timestamp":1,"message":"bad \x escape"}"#),
