@@ -562,3 +562,19 @@ fn many_literal_starts_are_all_found() {
         assert_eq!(got, want, "escaped {raw:?}");
     }
 }
+
+#[test]
+fn a_single_literal_in_escaped_text_skips_escape_sequences() {
+    let set = FilterSet::new([Pattern::parse("nERROR").unwrap()]);
+    let mut s = set.scratch();
+    for (raw, want) in [
+        (r"x\nERROR", 0),
+        (r"x\\nERROR", 1),
+        (r"\nERROR nERROR", 1),
+        (r"\\\nERROR", 0),
+    ] {
+        let mut hits = 0;
+        set.eval_escaped(EscapedStr::new(raw).unwrap(), &mut s, |_, _| hits += 1);
+        assert_eq!(hits, want, "{raw:?}");
+    }
+}

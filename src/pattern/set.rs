@@ -36,6 +36,9 @@ pub struct FilterSet {
     ac: Option<AhoCorasick>,
     /// The same literals for an overlapping search, used when a message has many literal starts.
     ac_overlapping: Option<AhoCorasick>,
+    /// When there is exactly one literal: a substring searcher for it (the automaton's overhead
+    /// is not worth it) and its global id.
+    single: Option<(memchr::memmem::Finder<'static>, usize)>,
     ac_ids: Vec<usize>,
     /// Per automaton pattern k: the global ids of the literals that are prefixes of it (itself
     /// included): they all occur where it does.
@@ -160,6 +163,13 @@ impl FilterSet {
         } else {
             Vec::new()
         };
+        let single = match (ac_texts.as_slice(), ac_ids.as_slice()) {
+            ([text], [id]) => Some((
+                memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
+                *id,
+            )),
+            _ => None,
+        };
         let ac_prefixes = ac_texts
             .iter()
             .map(|t| {
@@ -224,6 +234,7 @@ impl FilterSet {
             json_required,
             ac,
             ac_overlapping,
+            single,
             ac_ids,
             ac_prefixes,
             ac_risky,
@@ -402,7 +413,16 @@ impl FilterSet {
         let valid = |k: usize, start: usize| {
             !escaped || !self.ac_risky.get(k).copied().unwrap_or(true) || !in_escape(hay, start)
         };
-        if let (Some(ac), Some(over)) = (&self.ac, &self.ac_overlapping) {
+        if let Some((finder, id)) = &self.single {
+            let found = if escaped && self.ac_risky.first().copied().unwrap_or(true) {
+                finder.find_iter(hay).any(|start| !in_escape(hay, start))
+            } else {
+                finder.find(hay).is_some()
+            };
+            if found {
+                set_bit(&mut s.found, *id);
+            }
+        } else if let (Some(ac), Some(over)) = (&self.ac, &self.ac_overlapping) {
             // Leftmost-longest search restarted one byte after each match start visits every
             // position where some literal starts, with the longest literal there; the others
             // starting there are its prefixes. Past a number of starts (short, frequent literals),
