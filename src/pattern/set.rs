@@ -9,6 +9,7 @@ use super::{semantics, FieldRef, Pattern, PatternKind};
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use serde_json::Value as Json;
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 /// Many filters evaluated together on each event.
 ///
@@ -324,7 +325,7 @@ impl FilterSet {
                 on_match(
                     i,
                     &Captures {
-                        message,
+                        message: CapMessage::Text(message),
                         pattern: p,
                         inner,
                     },
@@ -360,7 +361,8 @@ impl FilterSet {
                 .zip(&self.needs_text)
                 .any(|(c, n)| c & n != 0);
             if !text_needed {
-                let mut unescaped = false;
+                // The text is unescaped only if a caller asks a match for it.
+                let unescaped = OnceCell::new();
                 for i in BitIter::new(&scratch.candidates) {
                     let Some(p) = self.patterns.get(i) else {
                         break;
@@ -371,14 +373,10 @@ impl FilterSet {
                         Matcher::Regex(_) | Matcher::Json(_) | Matcher::Space(_) => false,
                     };
                     if hit {
-                        if !unescaped {
-                            message.unescape_into(&mut text);
-                            unescaped = true;
-                        }
                         on_match(
                             i,
                             &Captures {
-                                message: &text,
+                                message: CapMessage::Escaped(message, &unescaped),
                                 pattern: p,
                                 inner: CapInner::Empty,
                             },
@@ -573,9 +571,16 @@ fn set_bit(v: &mut [u64], i: usize) {
 /// What a matching filter saw in the event.
 #[derive(Debug)]
 pub struct Captures<'a> {
-    message: &'a str,
+    message: CapMessage<'a>,
     pattern: &'a Pattern,
     inner: CapInner<'a>,
+}
+
+/// The message of a match: text, or escaped text unescaped on first use.
+#[derive(Debug)]
+enum CapMessage<'a> {
+    Text(&'a str),
+    Escaped(EscapedStr<'a>, &'a OnceCell<String>),
 }
 
 #[derive(Debug)]
@@ -642,7 +647,10 @@ fn json_value(node: &Json) -> FieldValue<'_> {
 impl Captures<'_> {
     /// The message this match is about.
     pub fn message(&self) -> &str {
-        self.message
+        match &self.message {
+            CapMessage::Text(t) => t,
+            CapMessage::Escaped(e, cell) => cell.get_or_init(|| e.unescape()),
+        }
     }
 
     /// The pattern that matched.
@@ -667,7 +675,7 @@ impl Captures<'_> {
 
     fn field_text(&self, fields: &[(usize, usize)], i: usize) -> Option<FieldValue<'_>> {
         let &(a, b) = fields.get(i)?;
-        Some(FieldValue::Str(Cow::Borrowed(self.message.get(a..b)?)))
+        Some(FieldValue::Str(Cow::Borrowed(self.message().get(a..b)?)))
     }
 
     /// The extractedValues as TestMetricFilter would report them (allocates; for CLI/tests).
@@ -700,7 +708,7 @@ impl Captures<'_> {
                         Some(n) => format!("${n}"),
                         None => format!("${}", i + 1),
                     };
-                    (key, self.message.get(a..b).unwrap_or("").to_owned())
+                    (key, self.message().get(a..b).unwrap_or("").to_owned())
                 })
                 .collect(),
         }

@@ -501,6 +501,11 @@ impl<'a> Scanner<'a> {
             n = n * 100_000_000 + d;
             self.i += 8;
         }
+        // Up to seven more in one step.
+        if let Some((k, d)) = self.b.get(self.i..self.i + 8).and_then(short_digits) {
+            n = n.checked_mul(10u64.pow(k))?.checked_add(d)?;
+            self.i += k as usize;
+        }
         while let Some(&c) = self.b.get(self.i) {
             let d = c.wrapping_sub(b'0');
             if d > 9 {
@@ -756,6 +761,28 @@ fn eight_digits(b: &[u8]) -> Option<u64> {
     Some((v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF)
 }
 
+/// The leading digits of eight bytes when there are 1 to 7 of them: their count and value.
+#[inline]
+fn short_digits(b: &[u8]) -> Option<(u32, u64)> {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(b.get(..8)?);
+    let x = u64::from_le_bytes(w);
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // t < 10 exactly for digits; (t & 0x7f) + 0x76 sets the high bit for 10..=0x7f without
+    // carrying into the next byte, and t's own high bit covers the rest.
+    let t = x ^ THREES;
+    let non_digit = (((t & LOW7) + 0x7676_7676_7676_7676) | t) & HIGH;
+    let k = non_digit.trailing_zeros() / 8;
+    if k == 0 || k == 8 {
+        return None;
+    }
+    // The k digits in the high bytes, '0's below: the value of eight digits is theirs.
+    let padded = (x << (8 * (8 - k))) | (THREES >> (8 * k));
+    Some((k, eight_digits(&padded.to_le_bytes())?))
+}
+
 /// The value of four hex digits.
 fn hex4(h: &[u8]) -> Option<u32> {
     h.iter().try_fold(0u32, |n, &c| {
@@ -859,6 +886,28 @@ mod tests {
         assert_eq!(eight_digits(b"00000000"), Some(0));
         assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
         assert_eq!(eight_digits(b"1234567"), None);
+    }
+
+    #[test]
+    fn short_digits_reads_the_leading_digits() {
+        assert_eq!(short_digits(b"12345,\"m"), Some((5, 12_345)));
+        assert_eq!(short_digits(b"7:aaaaaa"), Some((1, 7)));
+        assert_eq!(short_digits(b"0000001}"), Some((7, 1)));
+        assert_eq!(short_digits(b"12345678"), None);
+        assert_eq!(short_digits(b",1234567"), None);
+        for bytes in [
+            &b"12\xff4567x"[..],
+            b"12/45678x",
+            b"123:5678x",
+            b"1234\x005xy",
+        ] {
+            let want = bytes.iter().take_while(|c| c.is_ascii_digit()).count() as u32;
+            assert_eq!(
+                short_digits(&bytes[..8]).map(|(k, _)| k),
+                Some(want),
+                "{bytes:?}"
+            );
+        }
     }
 
     /// The fast parser agrees with serde_json, or gives up.
