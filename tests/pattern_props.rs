@@ -578,3 +578,33 @@ fn a_single_literal_in_escaped_text_skips_escape_sequences() {
         assert_eq!(hits, want, "{raw:?}");
     }
 }
+
+#[test]
+fn literals_with_escaped_characters_are_found_in_escaped_text() {
+    let srcs = [
+        r#""say \"hi\"""#,
+        r#""C:\\temp""#,
+        r#"{ $.level = "ERROR" }"#,
+        r#"{ $.path = "a\\b" }"#,
+    ];
+    let set = FilterSet::new(srcs.map(|s| Pattern::parse(s).unwrap()));
+    let mut s = set.scratch();
+    for msg in [
+        r#"they say "hi" to C:\temp"#,
+        r#"say \"hi\" C:\\temp"#,
+        r#"{"level":"ERROR","path":"a\\b"}"#,
+        r#"{"level":"WARN","path":"a\\\\b"}"#,
+        "say \"hi\"\n{\"level\":\"ERROR\"}",
+    ] {
+        let want: Vec<usize> = srcs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| Pattern::parse(p).unwrap().test(msg).is_some())
+            .map(|(i, _)| i)
+            .collect();
+        let raw = escape_simple(msg).unwrap();
+        let mut got = Vec::new();
+        set.eval_escaped(EscapedStr::new(&raw).unwrap(), &mut s, |i, _| got.push(i));
+        assert_eq!(got, want, "{msg:?} escaped as {raw:?}");
+    }
+}

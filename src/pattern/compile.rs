@@ -458,7 +458,11 @@ impl JsonMatcher {
             let mut v: Vec<String> = steps
                 .iter()
                 .filter_map(|s| match s {
-                    Step::Key(k) => Some(format!("\"{k}\"")),
+                    // The key itself, unquoted: in a message that is escaped JSON text (the
+                    // usual form) the quoted key would be the escaped `\"key\"`, and a literal
+                    // without quotes serves both forms with one automaton.
+                    Step::Key(k) if k.len() >= MIN_REQUIRED_LITERAL => Some(k.clone()),
+                    Step::Key(_) => None,
                     Step::Index(_) => None,
                 })
                 .collect();

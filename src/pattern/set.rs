@@ -6,7 +6,7 @@ use super::error::{PatternError, PatternErrorKind};
 use super::escaped::EscapedStr;
 use super::fields::split_fields;
 use super::{semantics, FieldRef, Pattern, PatternKind};
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
 use serde_json::Value as Json;
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -32,23 +32,13 @@ pub struct FilterSet {
     /// Whether some JSON pattern has required literals (which do not hold when the message
     /// contains a backslash, i.e. possibly JSON escapes).
     json_required: bool,
-    /// The automaton over the non-empty literals (leftmost-longest: one match per start position,
-    /// see [`FilterSet::find_literals`]); `ac_ids[k]` is the global id of its pattern k.
-    ac: Option<AhoCorasick>,
-    /// The same literals for an overlapping search, used when a message has many literal starts.
-    ac_overlapping: Option<AhoCorasick>,
-    /// When there is exactly one literal: a substring searcher for it (the automaton's overhead
-    /// is not worth it) and its global id.
-    single: Option<(memchr::memmem::Finder<'static>, usize)>,
-    ac_ids: Vec<usize>,
-    /// Per automaton pattern k: the global ids of the literals that are prefixes of it (itself
-    /// included): they all occur where it does.
-    ac_prefixes: Vec<Vec<usize>>,
-    /// Per automaton pattern k: whether its first byte can be the second byte of a two-byte JSON
-    /// escape (`"` `n` `t` `r` `b` `f`), so that in escaped text an occurrence must be checked.
-    ac_risky: Vec<bool>,
-    /// Whether every literal can be searched in escaped text (see [`FilterSet::eval_escaped`]):
-    /// none holds a quote, a backslash or a control character.
+    /// The non-empty literals, searched in text.
+    text_literals: Literals,
+    /// The same literals in their escaped JSON form, searched in escaped messages (see
+    /// [`FilterSet::eval_escaped`]); `None` when escaping changes none of them (`text_literals`
+    /// then serves) or when they could not be built.
+    escaped_literals: Option<Literals>,
+    /// Whether escaped messages can be searched (the literals could be built).
     raw_ok: bool,
     /// Per global literal id: the patterns that become candidates when it occurs.
     triggers: Vec<Vec<usize>>,
@@ -58,8 +48,6 @@ pub struct FilterSet {
     json_with_required: Vec<u64>,
     /// Patterns that need the message text beyond its literals: regex, JSON, space-delimited.
     needs_text: Vec<u64>,
-    /// Fallback if the automaton could not be built: (global id, text).
-    plain: Vec<(usize, String)>,
     /// Global ids of the empty literal, which occurs in every message.
     always: Vec<usize>,
     literal_count: usize,
@@ -137,64 +125,16 @@ impl FilterSet {
                 ac_texts.push(t.as_str());
             }
         }
-        let build = |kind: MatchKind| {
-            AhoCorasick::builder()
-                .match_kind(kind)
-                .build(&ac_texts)
-                .map_err(|e| tracing::warn!(error = %e, "literal automaton not built; searching terms one by one"))
-                .ok()
-        };
-        let (ac, ac_overlapping) = if ac_texts.is_empty() {
-            (None, None)
+        let text_literals = Literals::new(&ac_ids, &ac_texts);
+        let escaped_texts: Vec<String> = ac_texts.iter().map(|t| escape_two_byte(t)).collect();
+        let escaped_literals = if escaped_texts.iter().zip(&ac_texts).all(|(e, t)| e == t) {
+            None
         } else {
-            match (
-                build(MatchKind::LeftmostLongest),
-                build(MatchKind::Standard),
-            ) {
-                (Some(a), Some(b)) => (Some(a), Some(b)),
-                _ => (None, None),
-            }
+            let texts: Vec<&str> = escaped_texts.iter().map(String::as_str).collect();
+            Some(Literals::new(&ac_ids, &texts))
         };
-        let plain = if ac.is_none() {
-            ac_ids
-                .iter()
-                .zip(&ac_texts)
-                .map(|(&id, t)| (id, (*t).to_owned()))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let single = match (ac_texts.as_slice(), ac_ids.as_slice()) {
-            ([text], [id]) => Some((
-                memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
-                *id,
-            )),
-            _ => None,
-        };
-        let ac_prefixes = ac_texts
-            .iter()
-            .map(|t| {
-                ac_texts
-                    .iter()
-                    .zip(&ac_ids)
-                    .filter(|(p, _)| t.starts_with(**p))
-                    .map(|(_, &id)| id)
-                    .collect()
-            })
-            .collect();
-        let ac_risky = ac_texts
-            .iter()
-            .map(|t| {
-                matches!(
-                    t.as_bytes().first(),
-                    Some(b'"' | b'n' | b't' | b'r' | b'b' | b'f')
-                )
-            })
-            .collect();
-        let raw_ok = plain.is_empty()
-            && ac_texts
-                .iter()
-                .all(|t| !t.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
+        let raw_ok = text_literals.plain.is_empty()
+            && escaped_literals.as_ref().is_none_or(|l| l.plain.is_empty());
 
         // Candidates: a pattern is evaluated only if it can match given the literals found.
         let words = patterns.len().div_ceil(64);
@@ -233,14 +173,9 @@ impl FilterSet {
             literal_ids,
             required,
             json_required,
-            ac,
-            ac_overlapping,
-            single,
-            ac_ids,
-            ac_prefixes,
-            ac_risky,
+            text_literals,
+            escaped_literals,
             raw_ok,
-            plain,
             always,
             literal_count: texts.len(),
             triggers,
@@ -285,12 +220,23 @@ impl FilterSet {
         &self,
         message: &str,
         scratch: &mut Scratch,
-        mut on_match: F,
+        on_match: F,
     ) {
         self.find_literals(message.as_bytes(), false, scratch);
         scratch.backslash =
             self.json_required && memchr::memchr(b'\\', message.as_bytes()).is_some();
         self.candidates(scratch);
+        self.eval_candidates(message, scratch, on_match);
+    }
+
+    /// The rest of [`eval`](Self::eval) once `scratch.candidates` is set (from the literals of
+    /// this message, found in it or in its escaped form).
+    fn eval_candidates<F: FnMut(usize, &Captures<'_>)>(
+        &self,
+        message: &str,
+        scratch: &mut Scratch,
+        mut on_match: F,
+    ) {
         self.prepare_text(message, scratch);
         let scratch = &*scratch;
         for i in BitIter::new(&scratch.candidates) {
@@ -386,6 +332,12 @@ impl FilterSet {
                 scratch.text = text;
                 return;
             }
+            // The literals found in the escaped text are those of the text: only the text work
+            // (JSON, fields, regex) remains.
+            message.unescape_into(&mut text);
+            self.eval_candidates(&text, scratch, on_match);
+            scratch.text = text;
+            return;
         }
         message.unescape_into(&mut text);
         self.eval(&text, scratch, on_match);
@@ -398,9 +350,9 @@ impl FilterSet {
     }
 
     /// Sets `s.found` to the literals occurring in `hay`. With `escaped`, `hay` is escaped JSON
-    /// string content (two-byte escapes only) and every literal is free of quotes, backslashes and
-    /// control characters ([`raw_ok`](Self::raw_ok)): such a literal occurs in the unescaped text
-    /// exactly where it occurs in the escaped text outside an escape sequence.
+    /// string content with two-byte escapes only, and the literals are searched in their escaped
+    /// form: a literal occurs in the unescaped text exactly where its escaped form occurs in the
+    /// escaped text starting outside an escape sequence.
     fn find_literals(&self, hay: &[u8], escaped: bool, s: &mut Scratch) {
         let words = self.literal_count.div_ceil(64);
         s.found.clear();
@@ -408,55 +360,11 @@ impl FilterSet {
         for &id in &self.always {
             set_bit(&mut s.found, id);
         }
-        let valid = |k: usize, start: usize| {
-            !escaped || !self.ac_risky.get(k).copied().unwrap_or(true) || !in_escape(hay, start)
+        let literals = match (escaped, &self.escaped_literals) {
+            (true, Some(l)) => l,
+            _ => &self.text_literals,
         };
-        if let Some((finder, id)) = &self.single {
-            let found = if escaped && self.ac_risky.first().copied().unwrap_or(true) {
-                finder.find_iter(hay).any(|start| !in_escape(hay, start))
-            } else {
-                finder.find(hay).is_some()
-            };
-            if found {
-                set_bit(&mut s.found, *id);
-            }
-        } else if let (Some(ac), Some(over)) = (&self.ac, &self.ac_overlapping) {
-            // Leftmost-longest search restarted one byte after each match start visits every
-            // position where some literal starts, with the longest literal there; the others
-            // starting there are its prefixes. Past a number of starts (short, frequent literals),
-            // an overlapping search finishes the message in one pass.
-            let mut pos = 0;
-            let mut starts = 0;
-            while pos < hay.len() {
-                if starts == MAX_LITERAL_RESTARTS {
-                    for m in over.find_overlapping_iter(Input::new(hay).span(pos..hay.len())) {
-                        let k = m.pattern().as_usize();
-                        if valid(k, m.start()) {
-                            if let Some(&id) = self.ac_ids.get(k) {
-                                set_bit(&mut s.found, id);
-                            }
-                        }
-                    }
-                    break;
-                }
-                let Some(m) = ac.find(Input::new(hay).span(pos..hay.len())) else {
-                    break;
-                };
-                let k = m.pattern().as_usize();
-                if valid(k, m.start()) {
-                    for &id in self.ac_prefixes.get(k).map_or(&[][..], Vec::as_slice) {
-                        set_bit(&mut s.found, id);
-                    }
-                }
-                pos = m.start() + 1;
-                starts += 1;
-            }
-        }
-        for (id, t) in &self.plain {
-            if memchr::memmem::find(hay, t.as_bytes()).is_some() {
-                set_bit(&mut s.found, *id);
-            }
-        }
+        literals.find(hay, escaped, &mut s.found);
     }
 
     /// Sets `s.candidates` from `s.found` and `s.backslash`: the patterns the prefilter lets through.
@@ -514,7 +422,238 @@ impl FilterSet {
     }
 }
 
-/// Literal starts per message after which [`FilterSet::find_literals`] switches to one overlapping
+/// One set of literals and its searchers.
+#[derive(Debug)]
+struct Literals {
+    /// The automaton (leftmost-longest: one match per start position, see [`Literals::find`]);
+    /// `ids[k]` is the global literal id of its pattern k.
+    ac: Option<AhoCorasick>,
+    /// The same literals for an overlapping search, used when a message has many literal starts.
+    overlapping: Option<AhoCorasick>,
+    /// When there is exactly one literal: a substring searcher for it (the automaton's overhead is
+    /// not worth it) and its global id.
+    single: Option<(memchr::memmem::Finder<'static>, usize)>,
+    ids: Vec<usize>,
+    /// Per automaton pattern k: the global ids of the literals that are prefixes of it (itself
+    /// included): they all occur where it does.
+    prefixes: Vec<Vec<usize>>,
+    /// Per automaton pattern k: whether its first byte can be inside an escape sequence (`\`,
+    /// `"` `n` `t` `r` `b` `f`), so that in escaped text an occurrence must be checked.
+    risky: Vec<bool>,
+    /// Fallback if the automata could not be built: (global id, text).
+    plain: Vec<(usize, String)>,
+    /// The literals in groups of at most [`TEDDY_GROUP`], each with a SIMD searcher (Teddy) and,
+    /// per literal, the global ids of the literals of the group that are its prefixes; when the
+    /// CPU has no Teddy, empty (the automaton serves).
+    groups: Vec<(packed::Searcher, Vec<Vec<usize>>)>,
+}
+
+impl Literals {
+    fn new(ids: &[usize], texts: &[&str]) -> Literals {
+        let build = |kind: MatchKind| {
+            AhoCorasick::builder()
+                .match_kind(kind)
+                .build(texts)
+                .map_err(|e| tracing::warn!(error = %e, "literal automaton not built; searching terms one by one"))
+                .ok()
+        };
+        let (ac, overlapping) = if texts.is_empty() {
+            (None, None)
+        } else {
+            match (
+                build(MatchKind::LeftmostLongest),
+                build(MatchKind::Standard),
+            ) {
+                (Some(a), Some(b)) => (Some(a), Some(b)),
+                _ => (None, None),
+            }
+        };
+        let plain = if ac.is_none() {
+            ids.iter()
+                .zip(texts)
+                .map(|(&id, t)| (id, (*t).to_owned()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let single = match (texts, ids) {
+            ([text], [id]) => Some((
+                memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
+                *id,
+            )),
+            _ => None,
+        };
+        let prefixes = texts
+            .iter()
+            .map(|t| {
+                texts
+                    .iter()
+                    .zip(ids)
+                    .filter(|(p, _)| t.starts_with(**p))
+                    .map(|(_, &id)| id)
+                    .collect()
+            })
+            .collect();
+        let risky = texts
+            .iter()
+            .map(|t| {
+                matches!(
+                    t.as_bytes().first(),
+                    Some(b'\\' | b'"' | b'n' | b't' | b'r' | b'b' | b'f')
+                )
+            })
+            .collect();
+        let mut groups = Vec::new();
+        if ac.is_some() && texts.len() > 1 {
+            for (gi, gt) in ids.chunks(TEDDY_GROUP).zip(texts.chunks(TEDDY_GROUP)) {
+                let searcher = packed::Config::new()
+                    .match_kind(packed::MatchKind::LeftmostLongest)
+                    .builder()
+                    .extend(gt)
+                    .build();
+                let Some(searcher) = searcher else {
+                    groups.clear();
+                    break;
+                };
+                let group_prefixes = gt
+                    .iter()
+                    .map(|t| {
+                        gt.iter()
+                            .zip(gi)
+                            .filter(|(p, _)| t.starts_with(**p))
+                            .map(|(_, &id)| id)
+                            .collect()
+                    })
+                    .collect();
+                groups.push((searcher, group_prefixes));
+            }
+        }
+        Literals {
+            ac,
+            overlapping,
+            single,
+            ids: ids.to_vec(),
+            prefixes,
+            risky,
+            plain,
+            groups,
+        }
+    }
+
+    /// Sets in `found` the bits of the literals occurring in `hay` (with `escaped`, only
+    /// occurrences that start outside an escape sequence count).
+    fn find(&self, hay: &[u8], escaped: bool, found: &mut [u64]) {
+        let valid = |k: usize, start: usize| {
+            !escaped || !self.risky.get(k).copied().unwrap_or(true) || !in_escape(hay, start)
+        };
+        if let Some((finder, id)) = &self.single {
+            let hit = if escaped && self.risky.first().copied().unwrap_or(true) {
+                finder.find_iter(hay).any(|start| !in_escape(hay, start))
+            } else {
+                finder.find(hay).is_some()
+            };
+            if hit {
+                set_bit(found, *id);
+            }
+        } else if !self.groups.is_empty() && self.find_in_groups(hay, escaped, found) {
+            // Done by the SIMD searchers.
+        } else if let (Some(ac), Some(over)) = (&self.ac, &self.overlapping) {
+            // Leftmost-longest search restarted one byte after each match start visits every
+            // position where some literal starts, with the longest literal there; the others
+            // starting there are its prefixes. Past a number of starts (short, frequent literals),
+            // an overlapping search finishes the message in one pass.
+            let mut pos = 0;
+            let mut starts = 0;
+            while pos < hay.len() {
+                if starts == MAX_LITERAL_RESTARTS {
+                    for m in over.find_overlapping_iter(Input::new(hay).span(pos..hay.len())) {
+                        let k = m.pattern().as_usize();
+                        if valid(k, m.start()) {
+                            if let Some(&id) = self.ids.get(k) {
+                                set_bit(found, id);
+                            }
+                        }
+                    }
+                    break;
+                }
+                let Some(m) = ac.find(Input::new(hay).span(pos..hay.len())) else {
+                    break;
+                };
+                let k = m.pattern().as_usize();
+                if valid(k, m.start()) {
+                    for &id in self.prefixes.get(k).map_or(&[][..], Vec::as_slice) {
+                        set_bit(found, id);
+                    }
+                }
+                pos = m.start() + 1;
+                starts += 1;
+            }
+        }
+        for (id, t) in &self.plain {
+            if memchr::memmem::find(hay, t.as_bytes()).is_some() {
+                set_bit(found, *id);
+            }
+        }
+    }
+}
+
+impl Literals {
+    /// [`find`](Self::find) with the group searchers: each group's leftmost-longest search is
+    /// restarted one byte after each match start. False (and `found` to be recomputed) when a
+    /// group meets more than [`MAX_LITERAL_RESTARTS`] starts.
+    fn find_in_groups(&self, hay: &[u8], escaped: bool, found: &mut [u64]) -> bool {
+        let mut k0 = 0;
+        for (searcher, prefixes) in &self.groups {
+            let mut pos = 0;
+            let mut starts = 0;
+            while pos < hay.len() {
+                if starts == MAX_LITERAL_RESTARTS {
+                    return false;
+                }
+                let Some(m) = searcher.find_in(hay, Span::from(pos..hay.len())) else {
+                    break;
+                };
+                let k = m.pattern().as_usize();
+                let risky = self.risky.get(k0 + k).copied().unwrap_or(true);
+                if !escaped || !risky || !in_escape(hay, m.start()) {
+                    for &id in prefixes.get(k).map_or(&[][..], Vec::as_slice) {
+                        set_bit(found, id);
+                    }
+                }
+                pos = m.start() + 1;
+                starts += 1;
+            }
+            k0 += prefixes.len();
+        }
+        true
+    }
+}
+
+/// Literals per SIMD searcher: Teddy stays fast up to about this many.
+const TEDDY_GROUP: usize = 16;
+
+/// `text` as JSON string content with the two-byte escapes of [`EscapedStr`] (`"` `\` and the
+/// controls that have one; other controls as `\u00XX`, a form an [`EscapedStr`] never holds, so
+/// a literal with them is never found in one — as it is never in its text).
+fn escape_two_byte(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Literal starts per message after which [`Literals::find`] switches to one overlapping
 /// pass.
 const MAX_LITERAL_RESTARTS: usize = 32;
 
