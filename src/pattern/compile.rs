@@ -436,7 +436,7 @@ fn required<C>(e: &Expr<C>, leaf: &impl Fn(&C) -> Vec<String>) -> Vec<String> {
 }
 
 /// Shorter literals are not worth a prefilter entry: they occur often (every occurrence is a
-/// match of the overlapping search) and rule little out. Leaving one out only weakens the
+/// match of the literal search) and rule little out. Leaving one out only weakens the
 /// prefilter, never its exactness.
 const MIN_REQUIRED_LITERAL: usize = 3;
 

@@ -13,12 +13,12 @@ use std::cell::OnceCell;
 
 /// Many filters evaluated together on each event.
 ///
-/// Shared work per event: all literal terms of all term filters are found in one Aho-Corasick pass
-/// (overlapping search, results in a bitset); the message is parsed as JSON at most once (only if
-/// some filter is a JSON pattern and the message starts with `{`), and split into fields at most
-/// once (only if some filter is space-delimited).
+/// Shared work per event: all literal terms of all term filters are found in one search (results in
+/// a bitset); only the filters whose literals occur are candidates; the message is
+/// parsed as JSON at most once (only if a JSON filter is a candidate and the message starts with
+/// `{`), and split into fields at most once (only if a space-delimited filter is a candidate).
 ///
-/// The same automaton also holds, for JSON and space-delimited filters, literals every matching
+/// The same search also finds, for JSON and space-delimited filters, literals every matching
 /// message must contain (keys a JSON condition needs, the literal part of `= "value"`
 /// comparisons). A filter whose literals are not all present is skipped, and if no JSON
 /// (space-delimited) filter remains for an event, the message is not parsed (split) at all.
