@@ -45,7 +45,9 @@ pub(super) fn scan(b: &[u8], start: usize, escape_kind: &[u8; 256]) -> Option<St
             return None;
         }
         any_backslash |= m.backslash & before;
-        let mut e = escaped & before;
+        // Escaped characters that make a two-byte escape need no further look; the others (`/`,
+        // `u`, or an invalid escape) are classified one by one.
+        let mut e = escaped & before & !m.two_byte;
         while e != 0 {
             let p = j + e.trailing_zeros() as usize;
             kinds |= 1 << escape_kind[usize::from(*b.get(p)?)];
@@ -56,6 +58,7 @@ pub(super) fn scan(b: &[u8], start: usize, escape_kind: &[u8; 256]) -> Option<St
                 // Kind 0: not a valid escape.
                 return None;
             }
+            // Two-byte escapes are not counted in `kinds`; only whether there are escapes matters.
             return Some(StringEnd {
                 end: j + ends.trailing_zeros() as usize,
                 escaped: any_backslash != 0,
@@ -92,6 +95,8 @@ struct Masks {
     quote: u64,
     backslash: u64,
     control: u64,
+    /// The characters that, escaped, make a two-byte escape: `"` `\` `b` `f` `n` `r` `t`.
+    two_byte: u64,
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -101,16 +106,18 @@ fn masks(block: &[u8; BLOCK]) -> Masks {
         quote: 0,
         backslash: 0,
         control: 0,
+        two_byte: 0,
     };
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         let mut c = [0u8; 16];
         c.copy_from_slice(chunk);
         // SAFETY: the function only needs SSE2, which this build enables (the cfg above; SSE2 is
         // part of the x86-64 baseline).
-        let (q, bs, ctl) = unsafe { masks16_sse2(&c) };
+        let (q, bs, ctl, two) = unsafe { masks16_sse2(&c) };
         m.quote |= u64::from(q) << (16 * k);
         m.backslash |= u64::from(bs) << (16 * k);
         m.control |= u64::from(ctl) << (16 * k);
+        m.two_byte |= u64::from(two) << (16 * k);
     }
     m
 }
@@ -119,9 +126,10 @@ fn masks(block: &[u8; BLOCK]) -> Masks {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[target_feature(enable = "sse2")]
 #[inline]
-fn masks16_sse2(c: &[u8; 16]) -> (u16, u16, u16) {
+fn masks16_sse2(c: &[u8; 16]) -> (u16, u16, u16, u16) {
     use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x,
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_set_epi64x,
     };
     let (lo, hi) = c.split_at(8);
     let word = |h: &[u8]| {
@@ -134,10 +142,19 @@ fn masks16_sse2(c: &[u8; 16]) -> (u16, u16, u16) {
     let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
     // Unsigned v <= 0x1f: min(v, 0x1f) == v.
     let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+    let two_byte = _mm_or_si128(
+        _mm_or_si128(
+            _mm_or_si128(quote, backslash),
+            _mm_or_si128(eq(b'b'), eq(b'f')),
+        ),
+        _mm_or_si128(_mm_or_si128(eq(b'n'), eq(b'r')), eq(b't')),
+    );
     (
         _mm_movemask_epi8(quote) as u16,
         _mm_movemask_epi8(backslash) as u16,
         _mm_movemask_epi8(control) as u16,
+        _mm_movemask_epi8(two_byte) as u16,
     )
 }
 
@@ -159,6 +176,7 @@ fn masks_portable(block: &[u8; BLOCK]) -> Masks {
         quote: bits(&|c| c == b'"'),
         backslash: bits(&|c| c == b'\\'),
         control: bits(&|c| c < 0x20),
+        two_byte: bits(&|c| b"\"\\bfnrt".contains(&c)),
     }
 }
 
