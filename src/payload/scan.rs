@@ -703,6 +703,13 @@ fn special_mask_sse2(block: &[u8; BLOCK]) -> u32 {
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 fn special_mask(block: &[u8; BLOCK]) -> u32 {
+    special_mask_portable(block)
+}
+
+/// [`special_mask`] without vector code (other targets; and the reference in the tests).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn special_mask_portable(block: &[u8; BLOCK]) -> u32 {
     block.iter().enumerate().fold(0u32, |m, (i, &c)| {
         m | (u32::from((c == b'"') | (c == b'\\') | (c < 0x20)) << i)
     })
@@ -858,6 +865,26 @@ fn decode_escape(b: &[u8], k: usize) -> Option<(char, usize, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_mask_agrees_with_portable() {
+        let mut rng = 7u64;
+        for _ in 0..5000 {
+            let mut block = [0u8; BLOCK];
+            for c in &mut block {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                *c = rng as u8;
+            }
+            assert_eq!(
+                special_mask(&block),
+                special_mask_portable(&block),
+                "{block:?}"
+            );
+        }
+        assert_eq!(special_mask(b"ab\"cd\\\x1fghijklmno"), 0b110_0100);
+    }
 
     #[test]
     fn eight_digits_agrees_with_parse() {
