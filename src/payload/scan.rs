@@ -15,6 +15,7 @@
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
 
+use super::strscan::{ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
 use super::{EventId, LogEvent, LogsData, Message, MessageType};
 use crate::pattern::EscapedStr;
 use std::borrow::Cow;
@@ -245,7 +246,7 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let start = self.i + 1;
-        match super::strscan::scan(self.b, start, &ESCAPE) {
+        match super::strscan::scan(self.b, start) {
             Some(s) => {
                 self.i = s.end + 1;
                 Some(StrTok {
@@ -642,77 +643,15 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// [`ESCAPE`] values: not an escape, `\"` `\\` `\b` `\f` `\n` `\r` `\t`, `\/`, `\u`.
-const ESC_INVALID: u8 = 0;
-const ESC_TWO_BYTE: u8 = 1;
-const ESC_SLASH: u8 = 2;
-const ESC_UNICODE: u8 = 3;
-
-/// What the byte after a backslash makes of the escape.
-static ESCAPE: [u8; 256] = {
-    let mut t = [ESC_INVALID; 256];
-    t[b'"' as usize] = ESC_TWO_BYTE;
-    t[b'\\' as usize] = ESC_TWO_BYTE;
-    t[b'b' as usize] = ESC_TWO_BYTE;
-    t[b'f' as usize] = ESC_TWO_BYTE;
-    t[b'n' as usize] = ESC_TWO_BYTE;
-    t[b'r' as usize] = ESC_TWO_BYTE;
-    t[b't' as usize] = ESC_TWO_BYTE;
-    t[b'/' as usize] = ESC_SLASH;
-    t[b'u' as usize] = ESC_UNICODE;
-    t
-};
-
 /// Bytes examined at once by [`special_mask`].
 const BLOCK: usize = 16;
 
 /// Bit `i` set when `block[i]` ends a run of plain string content: a quote, a backslash or a
 /// control character.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn special_mask(block: &[u8; BLOCK]) -> u32 {
-    // SAFETY: the function only needs SSE2, which this build enables (the cfg above; SSE2 is part
-    // of the x86-64 baseline).
-    unsafe { special_mask_sse2(block) }
-}
-
-/// [`special_mask`] with SSE2: three vector compares and a byte mask.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[target_feature(enable = "sse2")]
-#[inline]
-fn special_mask_sse2(block: &[u8; BLOCK]) -> u32 {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-        _mm_set_epi64x,
-    };
-    let (lo, hi) = block.split_at(8);
-    let word = |h: &[u8]| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(h);
-        i64::from_le_bytes(w)
-    };
-    let v = _mm_set_epi64x(word(hi), word(lo));
-    let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-    let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-    // Unsigned v <= 0x1f: min(v, 0x1f) == v.
-    let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
-}
-
-/// Bit `i` set when `block[i]` ends a run of plain string content (see the x86-64 version).
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-#[inline(always)]
-fn special_mask(block: &[u8; BLOCK]) -> u32 {
-    special_mask_portable(block)
-}
-
-/// [`special_mask`] without vector code (other targets; and the reference in the tests).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-#[inline(always)]
-fn special_mask_portable(block: &[u8; BLOCK]) -> u32 {
-    block.iter().enumerate().fold(0u32, |m, (i, &c)| {
-        m | (u32::from((c == b'"') | (c == b'\\') | (c < 0x20)) << i)
-    })
+    let m = super::strscan::masks16(block);
+    u32::from(m.quote | m.backslash | m.control)
 }
 
 /// Index of the first byte at or after `i` that ends a run of plain string content: a quote, a
@@ -867,23 +806,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn special_mask_agrees_with_portable() {
-        let mut rng = 7u64;
-        for _ in 0..5000 {
-            let mut block = [0u8; BLOCK];
-            for c in &mut block {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                *c = rng as u8;
-            }
-            assert_eq!(
-                special_mask(&block),
-                special_mask_portable(&block),
-                "{block:?}"
-            );
-        }
+    fn special_mask_finds_quotes_backslashes_and_controls() {
         assert_eq!(special_mask(b"ab\"cd\\\x1fghijklmno"), 0b110_0100);
+        assert_eq!(special_mask(b"plain text \xc3\xa9 ok"), 0);
     }
 
     #[test]

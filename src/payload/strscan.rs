@@ -25,7 +25,7 @@ const BLOCK: usize = 64;
 /// content has a control character or an invalid escape, or when the text ends less than a block
 /// after a block boundary before the closing quote (the caller then scans the string another way,
 /// which settles those cases).
-pub(super) fn scan(b: &[u8], start: usize, escape_kind: &[u8; 256]) -> Option<StringEnd> {
+pub(super) fn scan(b: &[u8], start: usize) -> Option<StringEnd> {
     let mut j = start;
     let mut carry = 0u64;
     let mut kinds = 0u32;
@@ -50,19 +50,18 @@ pub(super) fn scan(b: &[u8], start: usize, escape_kind: &[u8; 256]) -> Option<St
         let mut e = escaped & before & !m.two_byte;
         while e != 0 {
             let p = j + e.trailing_zeros() as usize;
-            kinds |= 1 << escape_kind[usize::from(*b.get(p)?)];
+            kinds |= 1 << ESCAPE[usize::from(*b.get(p)?)];
             e &= e - 1;
         }
         if ends != 0 {
-            if kinds & 1 != 0 {
-                // Kind 0: not a valid escape.
+            if kinds & (1 << ESC_INVALID) != 0 {
                 return None;
             }
             // Two-byte escapes are not counted in `kinds`; only whether there are escapes matters.
             return Some(StringEnd {
                 end: j + ends.trailing_zeros() as usize,
                 escaped: any_backslash != 0,
-                simple: kinds & !0b11 == 0,
+                simple: kinds & (1 << ESC_SLASH | 1 << ESC_UNICODE) == 0,
             });
         }
         // The carry also covers a backslash ending the block whose escaped character starts
@@ -89,19 +88,19 @@ fn escaped_chars(backslash: u64, carry: &mut u64) -> u64 {
     escaped
 }
 
-/// Quote, backslash and control-character masks of a block.
-#[derive(Debug, PartialEq, Eq)]
-struct Masks {
-    quote: u64,
-    backslash: u64,
-    control: u64,
+/// Quote, backslash, control-character and two-byte-escape masks of a block: bit `i` for byte `i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Masks<T> {
+    pub quote: T,
+    pub backslash: T,
+    pub control: T,
     /// The characters that, escaped, make a two-byte escape: `"` `\` `b` `f` `n` `r` `t`.
-    two_byte: u64,
+    pub two_byte: T,
 }
 
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+/// The masks of a 64-byte block, from its four 16-byte quarters.
 #[inline(always)]
-fn masks(block: &[u8; BLOCK]) -> Masks {
+fn masks(block: &[u8; BLOCK]) -> Masks<u64> {
     let mut m = Masks {
         quote: 0,
         backslash: 0,
@@ -111,22 +110,29 @@ fn masks(block: &[u8; BLOCK]) -> Masks {
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         let mut c = [0u8; 16];
         c.copy_from_slice(chunk);
-        // SAFETY: the function only needs SSE2, which this build enables (the cfg above; SSE2 is
-        // part of the x86-64 baseline).
-        let (q, bs, ctl, two) = unsafe { masks16_sse2(&c) };
-        m.quote |= u64::from(q) << (16 * k);
-        m.backslash |= u64::from(bs) << (16 * k);
-        m.control |= u64::from(ctl) << (16 * k);
-        m.two_byte |= u64::from(two) << (16 * k);
+        let q = masks16(&c);
+        m.quote |= u64::from(q.quote) << (16 * k);
+        m.backslash |= u64::from(q.backslash) << (16 * k);
+        m.control |= u64::from(q.control) << (16 * k);
+        m.two_byte |= u64::from(q.two_byte) << (16 * k);
     }
     m
 }
 
-/// Quote, backslash and control masks of 16 bytes: vector compares and byte masks.
+/// The masks of 16 bytes (also the string scan of `scan.rs`, 16 bytes at a time).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(super) fn masks16(c: &[u8; 16]) -> Masks<u16> {
+    // SAFETY: the function only needs SSE2, which this build enables (the cfg above; SSE2 is part
+    // of the x86-64 baseline).
+    unsafe { masks16_sse2(c) }
+}
+
+/// [`masks16`] with SSE2: vector compares and byte masks.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[target_feature(enable = "sse2")]
 #[inline]
-fn masks16_sse2(c: &[u8; 16]) -> (u16, u16, u16, u16) {
+fn masks16_sse2(c: &[u8; 16]) -> Masks<u16> {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
         _mm_set_epi64x,
@@ -138,11 +144,11 @@ fn masks16_sse2(c: &[u8; 16]) -> (u16, u16, u16, u16) {
         i64::from_le_bytes(w)
     };
     let v = _mm_set_epi64x(word(hi), word(lo));
-    let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-    let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+    let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+    let quote = eq(b'"');
+    let backslash = eq(b'\\');
     // Unsigned v <= 0x1f: min(v, 0x1f) == v.
     let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-    let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
     let two_byte = _mm_or_si128(
         _mm_or_si128(
             _mm_or_si128(quote, backslash),
@@ -150,27 +156,28 @@ fn masks16_sse2(c: &[u8; 16]) -> (u16, u16, u16, u16) {
         ),
         _mm_or_si128(_mm_or_si128(eq(b'n'), eq(b'r')), eq(b't')),
     );
-    (
-        _mm_movemask_epi8(quote) as u16,
-        _mm_movemask_epi8(backslash) as u16,
-        _mm_movemask_epi8(control) as u16,
-        _mm_movemask_epi8(two_byte) as u16,
-    )
+    Masks {
+        quote: _mm_movemask_epi8(quote) as u16,
+        backslash: _mm_movemask_epi8(backslash) as u16,
+        control: _mm_movemask_epi8(control) as u16,
+        two_byte: _mm_movemask_epi8(two_byte) as u16,
+    }
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-fn masks(block: &[u8; BLOCK]) -> Masks {
-    masks_portable(block)
+pub(super) fn masks16(c: &[u8; 16]) -> Masks<u16> {
+    masks16_portable(c)
 }
 
+/// [`masks16`] without vector code (other targets; and the reference in the tests).
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-fn masks_portable(block: &[u8; BLOCK]) -> Masks {
+#[inline(always)]
+fn masks16_portable(c: &[u8; 16]) -> Masks<u16> {
     let bits = |f: &dyn Fn(u8) -> bool| {
-        block
-            .iter()
+        c.iter()
             .enumerate()
-            .fold(0u64, |m, (i, &c)| m | (u64::from(f(c)) << i))
+            .fold(0u16, |m, (i, &c)| m | (u16::from(f(c)) << i))
     };
     Masks {
         quote: bits(&|c| c == b'"'),
@@ -180,23 +187,33 @@ fn masks_portable(block: &[u8; BLOCK]) -> Masks {
     }
 }
 
+/// [`ESCAPE`] values: not an escape, `\"` `\\` `\b` `\f` `\n` `\r` `\t`, `\/`, `\u`.
+pub(super) const ESC_INVALID: u8 = 0;
+pub(super) const ESC_TWO_BYTE: u8 = 1;
+pub(super) const ESC_SLASH: u8 = 2;
+pub(super) const ESC_UNICODE: u8 = 3;
+
+/// What the byte after a backslash makes of the escape.
+pub(super) static ESCAPE: [u8; 256] = {
+    let mut t = [ESC_INVALID; 256];
+    t[b'"' as usize] = ESC_TWO_BYTE;
+    t[b'\\' as usize] = ESC_TWO_BYTE;
+    t[b'b' as usize] = ESC_TWO_BYTE;
+    t[b'f' as usize] = ESC_TWO_BYTE;
+    t[b'n' as usize] = ESC_TWO_BYTE;
+    t[b'r' as usize] = ESC_TWO_BYTE;
+    t[b't' as usize] = ESC_TWO_BYTE;
+    t[b'/' as usize] = ESC_SLASH;
+    t[b'u' as usize] = ESC_UNICODE;
+    t
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn kind_table() -> [u8; 256] {
-        let mut t = [0u8; 256];
-        for c in *b"\"\\bfnrt" {
-            t[usize::from(c)] = 1;
-        }
-        t[usize::from(b'/')] = 2;
-        t[usize::from(b'u')] = 3;
-        t
-    }
-
     /// The reference: byte by byte.
     fn naive(b: &[u8], start: usize) -> Option<StringEnd> {
-        let t = kind_table();
         let (mut i, mut escaped, mut simple) = (start, false, true);
         loop {
             match *b.get(i)? {
@@ -209,9 +226,9 @@ mod tests {
                 }
                 b'\\' => {
                     escaped = true;
-                    match t[usize::from(*b.get(i + 1)?)] {
-                        1 => {}
-                        2 | 3 => simple = false,
+                    match *b.get(i + 1)? {
+                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'/' | b'u' => simple = false,
                         _ => return None,
                     }
                     i += 2;
@@ -231,7 +248,6 @@ mod tests {
 
     #[test]
     fn agrees_with_a_byte_by_byte_scan() {
-        let t = kind_table();
         let alphabet = b"\\\\\\\\\"\"nntu/x a\x01\xc3\xa9";
         let mut rng = 0x1234_5678_9abc_def1u64;
         for _ in 0..50_000 {
@@ -250,7 +266,7 @@ mod tests {
             b.extend_from_slice(&[b'"'; 70]);
             let start = (xorshift(&mut rng) % 3) as usize;
             let want = naive(&b, start);
-            if let Some(got) = scan(&b, start, &t) {
+            if let Some(got) = scan(&b, start) {
                 assert_eq!(
                     Some(got),
                     want,
@@ -272,7 +288,6 @@ mod tests {
 
     #[test]
     fn escapes_across_block_boundaries() {
-        let t = kind_table();
         for run in 0..6 {
             for at in 58..70 {
                 let mut b = vec![b'a'; at];
@@ -281,21 +296,21 @@ mod tests {
                 b.extend_from_slice(&[b'x'; 140]);
                 b.push(b'"');
                 let want = naive(&b, 0);
-                let got = scan(&b, 0, &t);
+                let got = scan(&b, 0);
                 assert_eq!(got, want, "run {run} at {at}");
             }
         }
     }
 
     #[test]
-    fn sse2_masks_agree_with_portable() {
+    fn masks_agree_with_portable() {
         let mut rng = 42u64;
         for _ in 0..2000 {
-            let mut block = [0u8; BLOCK];
+            let mut block = [0u8; 16];
             for c in &mut block {
                 *c = xorshift(&mut rng) as u8;
             }
-            assert_eq!(masks(&block), masks_portable(&block));
+            assert_eq!(masks16(&block), masks16_portable(&block), "{block:?}");
         }
     }
 }
