@@ -387,20 +387,7 @@ impl<'a> Scanner<'a> {
         if self.peek()? != b'}' {
             return None;
         }
-        let raw = self.text.get(t.start..t.end)?;
-        let (message, raw) = if !t.escaped {
-            (Message::Text(Cow::Borrowed(raw)), Some(raw))
-        } else if t.simple {
-            (Message::Escaped(EscapedStr::new_unchecked(raw)), Some(raw))
-        } else {
-            let start = arena.len();
-            let Some(canonical) = unescape(raw, arena) else {
-                arena.truncate(start);
-                return None;
-            };
-            fixups.push((index, start, arena.len()));
-            (Message::Text(Cow::Borrowed("")), canonical.then_some(raw))
-        };
+        let (message, raw) = self.message(t, arena, fixups, index)?;
         // Up to the closing quote of the message.
         let members = self.text.get(members_start..self.i)?;
         self.i += 1;
@@ -413,6 +400,34 @@ impl<'a> Scanner<'a> {
             raw,
             raw.map(|_| members),
         ))
+    }
+
+    /// The message of event `index` from its string token, with its raw content when that is in
+    /// `write_json_str`'s form: borrowed when it has no escapes, kept escaped when its escapes are
+    /// two-byte ones (unescaped only if a filter needs the text), unescaped into the arena
+    /// otherwise (a fixup points the event at it). `None`, with the arena as it was, for an
+    /// unpaired surrogate.
+    fn message(
+        &self,
+        t: StrTok,
+        arena: &mut String,
+        fixups: &mut Vec<(usize, usize, usize)>,
+        index: usize,
+    ) -> Option<(Message<'a>, Option<&'a str>)> {
+        let raw = self.text.get(t.start..t.end)?;
+        if !t.escaped {
+            return Some((Message::Text(Cow::Borrowed(raw)), Some(raw)));
+        }
+        if t.simple {
+            return Some((Message::Escaped(EscapedStr::new_unchecked(raw)), Some(raw)));
+        }
+        let start = arena.len();
+        let Some(canonical) = unescape(raw, arena) else {
+            arena.truncate(start);
+            return None;
+        };
+        fixups.push((index, start, arena.len()));
+        Some((Message::Text(Cow::Borrowed("")), canonical.then_some(raw)))
     }
 
     fn event(
@@ -448,18 +463,7 @@ impl<'a> Scanner<'a> {
                     b"message" => {
                         once(&mut message)?;
                         let t = self.long_string()?;
-                        let raw = self.text.get(t.start..t.end)?;
-                        message = Some(if !t.escaped {
-                            (Message::Text(Cow::Borrowed(raw)), Some(raw))
-                        } else if t.simple {
-                            // Unescaped only if a filter needs the text.
-                            (Message::Escaped(EscapedStr::new_unchecked(raw)), Some(raw))
-                        } else {
-                            let start = arena.len();
-                            let canonical = unescape(raw, arena)?;
-                            fixups.push((index, start, arena.len()));
-                            (Message::Text(Cow::Borrowed("")), canonical.then_some(raw))
-                        });
+                        message = Some(self.message(t, arena, fixups, index)?);
                     }
                     _ => self.skip_value(0)?,
                 }
