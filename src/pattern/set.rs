@@ -293,8 +293,6 @@ impl FilterSet {
         mut on_match: F,
     ) {
         let raw = message.as_raw();
-        let mut text = std::mem::take(&mut scratch.text);
-        text.clear();
         if self.raw_ok {
             self.find_literals(raw.as_bytes(), true, scratch);
             // In escaped text an unescaped backslash is written `\\`.
@@ -329,18 +327,20 @@ impl FilterSet {
                         );
                     }
                 }
-                scratch.text = text;
                 return;
             }
+        }
+        // The message is unescaped into the scratch space (taken out while it is borrowed).
+        let mut text = std::mem::take(&mut scratch.text);
+        text.clear();
+        message.unescape_into(&mut text);
+        if self.raw_ok {
             // The literals found in the escaped text are those of the text: only the text work
             // (JSON, fields, regex) remains.
-            message.unescape_into(&mut text);
             self.eval_candidates(&text, scratch, on_match);
-            scratch.text = text;
-            return;
+        } else {
+            self.eval(&text, scratch, on_match);
         }
-        message.unescape_into(&mut text);
-        self.eval(&text, scratch, on_match);
         scratch.text = text;
     }
 
@@ -483,17 +483,7 @@ impl Literals {
             )),
             _ => None,
         };
-        let prefixes = texts
-            .iter()
-            .map(|t| {
-                texts
-                    .iter()
-                    .zip(ids)
-                    .filter(|(p, _)| t.starts_with(**p))
-                    .map(|(_, &id)| id)
-                    .collect()
-            })
-            .collect();
+        let prefixes = prefix_ids(ids, texts);
         let risky = texts
             .iter()
             .map(|t| {
@@ -515,17 +505,7 @@ impl Literals {
                     groups.clear();
                     break;
                 };
-                let group_prefixes = gt
-                    .iter()
-                    .map(|t| {
-                        gt.iter()
-                            .zip(gi)
-                            .filter(|(p, _)| t.starts_with(**p))
-                            .map(|(_, &id)| id)
-                            .collect()
-                    })
-                    .collect();
-                groups.push((searcher, group_prefixes));
+                groups.push((searcher, prefix_ids(gi, gt)));
             }
         }
         Literals {
@@ -543,11 +523,8 @@ impl Literals {
     /// Sets in `found` the bits of the literals occurring in `hay` (with `escaped`, only
     /// occurrences that start outside an escape sequence count).
     fn find(&self, hay: &[u8], escaped: bool, found: &mut [u64]) {
-        let valid = |k: usize, start: usize| {
-            !escaped || !self.risky.get(k).copied().unwrap_or(true) || !in_escape(hay, start)
-        };
         if let Some((finder, id)) = &self.single {
-            let hit = if escaped && self.risky.first().copied().unwrap_or(true) {
+            let hit = if self.checked(escaped, 0) {
                 finder.find_iter(hay).any(|start| !in_escape(hay, start))
             } else {
                 finder.find(hay).is_some()
@@ -558,35 +535,20 @@ impl Literals {
         } else if !self.groups.is_empty() && self.find_in_groups(hay, escaped, found) {
             // Done by the SIMD searchers.
         } else if let (Some(ac), Some(over)) = (&self.ac, &self.overlapping) {
-            // Leftmost-longest search restarted one byte after each match start visits every
-            // position where some literal starts, with the longest literal there; the others
-            // starting there are its prefixes. Past a number of starts (short, frequent literals),
-            // an overlapping search finishes the message in one pass.
-            let mut pos = 0;
-            let mut starts = 0;
-            while pos < hay.len() {
-                if starts == MAX_LITERAL_RESTARTS {
-                    for m in over.find_overlapping_iter(Input::new(hay).span(pos..hay.len())) {
-                        let k = m.pattern().as_usize();
-                        if valid(k, m.start()) {
-                            if let Some(&id) = self.ids.get(k) {
-                                set_bit(found, id);
-                            }
+            let search = |pos: usize| {
+                ac.find(Input::new(hay).span(pos..hay.len()))
+                    .map(|m| (m.pattern().as_usize(), m.start()))
+            };
+            if !self.restarting(hay, escaped, found, 0, &self.prefixes, search) {
+                // Short, frequent literals: one overlapping pass finishes the message.
+                for m in over.find_overlapping_iter(hay) {
+                    let k = m.pattern().as_usize();
+                    if !self.checked(escaped, k) || !in_escape(hay, m.start()) {
+                        if let Some(&id) = self.ids.get(k) {
+                            set_bit(found, id);
                         }
                     }
-                    break;
                 }
-                let Some(m) = ac.find(Input::new(hay).span(pos..hay.len())) else {
-                    break;
-                };
-                let k = m.pattern().as_usize();
-                if valid(k, m.start()) {
-                    for &id in self.prefixes.get(k).map_or(&[][..], Vec::as_slice) {
-                        set_bit(found, id);
-                    }
-                }
-                pos = m.start() + 1;
-                starts += 1;
             }
         }
         for (id, t) in &self.plain {
@@ -595,62 +557,94 @@ impl Literals {
             }
         }
     }
-}
 
-impl Literals {
-    /// [`find`](Self::find) with the group searchers: each group's leftmost-longest search is
-    /// restarted one byte after each match start. False (and `found` to be recomputed) when a
-    /// group meets more than [`MAX_LITERAL_RESTARTS`] starts.
+    /// [`find`](Self::find) with the group searchers. False (and `found` to be completed another
+    /// way) when a group meets more than [`MAX_LITERAL_RESTARTS`] starts.
     fn find_in_groups(&self, hay: &[u8], escaped: bool, found: &mut [u64]) -> bool {
         let mut k0 = 0;
         for (searcher, prefixes) in &self.groups {
-            let mut pos = 0;
-            let mut starts = 0;
-            while pos < hay.len() {
-                if starts == MAX_LITERAL_RESTARTS {
-                    return false;
-                }
-                let Some(m) = searcher.find_in(hay, Span::from(pos..hay.len())) else {
-                    break;
-                };
-                let k = m.pattern().as_usize();
-                let risky = self.risky.get(k0 + k).copied().unwrap_or(true);
-                if !escaped || !risky || !in_escape(hay, m.start()) {
-                    for &id in prefixes.get(k).map_or(&[][..], Vec::as_slice) {
-                        set_bit(found, id);
-                    }
-                }
-                pos = m.start() + 1;
-                starts += 1;
+            let search = |pos: usize| {
+                searcher
+                    .find_in(hay, Span::from(pos..hay.len()))
+                    .map(|m| (m.pattern().as_usize(), m.start()))
+            };
+            if !self.restarting(hay, escaped, found, k0, prefixes, search) {
+                return false;
             }
             k0 += prefixes.len();
         }
         true
+    }
+
+    /// A leftmost-longest search (`search(pos)`: the pattern index and start of the first match
+    /// at or after `pos`) restarted one byte after each match start: it visits every position
+    /// where a literal starts, with the longest literal there, whose `prefixes` are the literals
+    /// starting there. `k0` is the index in this set of the searcher's pattern 0. False when more
+    /// than [`MAX_LITERAL_RESTARTS`] starts were met (`found` then holds only some literals).
+    fn restarting(
+        &self,
+        hay: &[u8],
+        escaped: bool,
+        found: &mut [u64],
+        k0: usize,
+        prefixes: &[Vec<usize>],
+        search: impl Fn(usize) -> Option<(usize, usize)>,
+    ) -> bool {
+        let mut pos = 0;
+        for _ in 0..MAX_LITERAL_RESTARTS {
+            let Some((k, start)) = search(pos) else {
+                return true;
+            };
+            if !self.checked(escaped, k0 + k) || !in_escape(hay, start) {
+                for &id in prefixes.get(k).map_or(&[][..], Vec::as_slice) {
+                    set_bit(found, id);
+                }
+            }
+            pos = start + 1;
+            if pos >= hay.len() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether an occurrence of pattern `k` must be checked not to start inside an escape
+    /// sequence: in escaped text, for a literal whose first byte can be part of one.
+    fn checked(&self, escaped: bool, k: usize) -> bool {
+        escaped && self.risky.get(k).copied().unwrap_or(true)
     }
 }
 
 /// Literals per SIMD searcher: Teddy stays fast up to about this many.
 const TEDDY_GROUP: usize = 16;
 
-/// `text` as JSON string content with the two-byte escapes of [`EscapedStr`] (`"` `\` and the
-/// controls that have one; other controls as `\u00XX`, a form an [`EscapedStr`] never holds, so
-/// a literal with them is never found in one — as it is never in its text).
+/// Per literal of `texts`: the global ids (`ids`, in the same order) of the literals of `texts`
+/// that are prefixes of it, itself included.
+fn prefix_ids(ids: &[usize], texts: &[&str]) -> Vec<Vec<usize>> {
+    texts
+        .iter()
+        .map(|t| {
+            texts
+                .iter()
+                .zip(ids)
+                .filter(|(p, _)| t.starts_with(**p))
+                .map(|(_, &id)| id)
+                .collect()
+        })
+        .collect()
+}
+
+/// `text` as JSON string content, escaped as serde_json (and so the payloads) escape it: the
+/// two-byte escapes of [`EscapedStr`] for `"` `\` and the controls that have one, `\u00XX` for the
+/// other controls — a form an [`EscapedStr`] never holds, so a literal with them is never found in
+/// one, as it is never in its text.
 fn escape_two_byte(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out
+    let quoted = Json::from(text).to_string();
+    quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(&quoted)
+        .to_owned()
 }
 
 /// Literal starts per message after which [`Literals::find`] switches to one overlapping
