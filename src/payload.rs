@@ -328,16 +328,20 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// Bytes of the message as held: the text, or its escaped form (for size estimates; no
+    /// unescaping).
+    pub fn held_len(&self) -> usize {
+        match self {
+            Message::Text(t) => t.len(),
+            Message::Escaped(e) => e.as_raw().len(),
+        }
+    }
+
     /// Writes the message as a JSON string (quoted).
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Message::Text(t) => write_json_str(out, t),
-            Message::Escaped(e) => {
-                out.reserve(e.as_raw().len() + 2);
-                out.push(b'"');
-                out.extend_from_slice(e.as_raw().as_bytes());
-                out.push(b'"');
-            }
+            Message::Escaped(e) => write_json_content(out, e.as_raw()),
         }
     }
 }
@@ -661,6 +665,14 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
+/// Writes JSON string content that is already in [`write_json_str`]'s form, quoted.
+pub(crate) fn write_json_content(out: &mut Vec<u8>, content: &str) {
+    out.reserve(content.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(content.as_bytes());
+    out.push(b'"');
+}
+
 /// Whether some byte of `b` must be escaped in a JSON string (a quote, a backslash or a control character).
 ///
 /// Branch-free over 16-byte blocks so that it compiles to vector compares on every target.
@@ -904,15 +916,7 @@ impl ReEncoder<'_, '_> {
             .len()
             .div_ceil(self.max * 9 / 10 + 1)
             .clamp(2, events.len());
-        let sizes: Vec<usize> = events
-            .iter()
-            .map(|e| {
-                e.message
-                    .escaped_json()
-                    .map_or_else(|| e.message.text().len(), str::len)
-                    + 64
-            })
-            .collect();
+        let sizes: Vec<usize> = events.iter().map(|e| e.message.held_len() + 64).collect();
         let total: usize = sizes.iter().sum();
         let mut start = 0;
         let mut acc = 0;

@@ -12,7 +12,9 @@
 
 use super::{check_selection, partition_key, BatchLimits, ForwardError, Record};
 use crate::enrich::Enrichment;
-use crate::payload::{split_escaped, write_i64, write_json_str, LogEvent, LogsData, PayloadError};
+use crate::payload::{
+    split_escaped, write_i64, write_json_content, write_json_str, LogEvent, LogsData, PayloadError,
+};
 use std::io::Write;
 
 /// Room reserved in a split line for `,"part":i,"parts":n` (two 20-digit numbers).
@@ -84,10 +86,7 @@ impl NdjsonEncoder {
             .map(|(i, ev)| match raw.and_then(|r| r[i]) {
                 Some(escaped) => escaped.len() + line_overhead,
                 None => {
-                    let len = ev
-                        .message
-                        .escaped_json()
-                        .map_or_else(|| ev.message.text().len(), str::len);
+                    let len = ev.message.held_len();
                     len + len / 8 + line_overhead
                 }
             })
@@ -108,25 +107,18 @@ impl NdjsonEncoder {
             packer.reserve();
             let start = packer.cur.len();
             let text;
-            let message = match (members.and_then(|m| m[i]), raw.and_then(|r| r[i])) {
-                (Some(members), _) => Message::Members(members),
-                (None, Some(escaped)) => Message::Escaped(escaped),
-                (None, None) => match ev.message.escaped_json() {
+            let line = match (members.and_then(|m| m[i]), raw.and_then(|r| r[i])) {
+                (Some(members), _) => Line::Members(members),
+                (None, Some(escaped)) => Line::Event(Message::Escaped(escaped)),
+                (None, None) => Line::Event(match ev.message.escaped_json() {
                     Some(escaped) => Message::Escaped(escaped),
                     None => {
                         text = ev.message.text();
                         Message::Text(&text)
                     }
-                },
+                }),
             };
-            write_line(
-                &mut packer.cur,
-                &self.prefix,
-                &self.suffix,
-                ev,
-                message,
-                None,
-            );
+            write_line(&mut packer.cur, &self.prefix, &self.suffix, ev, line, None);
             let len = packer.cur.len() - start;
             if len <= max_data {
                 packer.placed(start, 1);
@@ -140,7 +132,7 @@ impl NdjsonEncoder {
                 &self.prefix,
                 &self.suffix,
                 ev,
-                Message::Text(""),
+                Line::Event(Message::Text("")),
                 None,
             );
             let overhead = self.line.len() + PART_MEMBERS_MAX;
@@ -160,7 +152,7 @@ impl NdjsonEncoder {
                     &self.prefix,
                     &self.suffix,
                     ev,
-                    Message::Text(chunk),
+                    Line::Event(Message::Text(chunk)),
                     Some((p + 1, n)),
                 );
                 packer.push(&self.line, usize::from(p + 1 == n));
@@ -171,13 +163,19 @@ impl NdjsonEncoder {
     }
 }
 
-/// A message to write: text to escape, JSON string content to copy as is, or the whole
-/// `"id":…,"timestamp":…,"message":"…"` members to copy as is.
+/// What a line holds between the prefix and the suffix: the event's
+/// `"id":…,"timestamp":…,"message":"…"` members copied as received, or written from the event.
+#[derive(Clone, Copy)]
+enum Line<'m> {
+    Members(&'m str),
+    Event(Message<'m>),
+}
+
+/// A message to write: text to escape, or JSON string content to copy as is.
 #[derive(Clone, Copy)]
 enum Message<'m> {
     Text(&'m str),
     Escaped(&'m str),
-    Members(&'m str),
 }
 
 fn write_line(
@@ -185,27 +183,24 @@ fn write_line(
     prefix: &[u8],
     suffix: &[u8],
     ev: &LogEvent<'_>,
-    message: Message<'_>,
+    content: Line<'_>,
     part: Option<(usize, usize)>,
 ) {
     line.extend_from_slice(prefix);
-    if let Message::Members(m) = message {
-        line.reserve(m.len() + suffix.len());
-        line.extend_from_slice(m.as_bytes());
-    } else {
-        line.extend_from_slice(b"\"id\":");
-        ev.id.write_json(line);
-        line.extend_from_slice(b",\"timestamp\":");
-        write_i64(line, ev.timestamp);
-        line.extend_from_slice(b",\"message\":");
-        match message {
-            Message::Text(m) => write_json_str(line, m),
-            // (Members were copied above.)
-            Message::Escaped(m) | Message::Members(m) => {
-                line.reserve(m.len() + 2 + suffix.len());
-                line.push(b'"');
-                line.extend_from_slice(m.as_bytes());
-                line.push(b'"');
+    match content {
+        Line::Members(m) => {
+            line.reserve(m.len() + suffix.len());
+            line.extend_from_slice(m.as_bytes());
+        }
+        Line::Event(message) => {
+            line.extend_from_slice(b"\"id\":");
+            ev.id.write_json(line);
+            line.extend_from_slice(b",\"timestamp\":");
+            write_i64(line, ev.timestamp);
+            line.extend_from_slice(b",\"message\":");
+            match message {
+                Message::Text(m) => write_json_str(line, m),
+                Message::Escaped(m) => write_json_content(line, m),
             }
         }
     }
