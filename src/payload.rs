@@ -38,7 +38,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::Write;
 
 use crate::pattern::EscapedStr;
 
@@ -575,50 +575,99 @@ fn strip_position(e: &serde_json::Error) -> String {
 
 /// Inflates every gzip member of `gzip` into `out` (cleared first), stopping at `cap + 1` bytes.
 /// Returns the decompressed length.
+///
+/// zlib-rs inflates straight into the spare capacity of `out` (no zeroing of the buffer first, as
+/// `Read::read_to_end` does), checks each member's header, CRC-32 and length, and the buffer grows
+/// geometrically but never past `cap + 1` bytes, so a gzip bomb costs at most that much memory.
 fn inflate(gzip: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, PayloadError> {
     shrink(out);
     out.clear();
     if gzip.is_empty() {
         return Err(PayloadError::EmptyGzip);
     }
-    let mut rest = gzip;
+    let limit = cap.saturating_add(1);
+    // The last member's ISIZE (its length modulo 2^32) sizes the first reservation: a hint only,
+    // bounded by the cap and by deflate's best ratio, never trusted.
+    let hint = gzip
+        .len()
+        .checked_sub(4)
+        .and_then(|at| gzip.get(at..))
+        .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
+        .map_or(0, |tail| u32::from_le_bytes(tail) as usize);
+    let first = hint
+        .min(gzip.len().saturating_mul(1032))
+        .max(64 * 1024)
+        .min(limit);
+    out.reserve_exact(first);
+    let mut offset = 0usize;
     let mut member = 0usize;
-    loop {
+    while offset < gzip.len() {
         member += 1;
-        let offset = gzip.len() - rest.len();
-        let limit = cap.saturating_add(1).saturating_sub(out.len()) as u64;
-        // The one place a gzip decoder is built: always behind `take(limit)`.
-        #[allow(clippy::disallowed_types)]
-        let mut decoder = flate2::bufread::GzDecoder::new(rest);
-        let read = (&mut decoder).take(limit).read_to_end(out);
+        let input = &gzip[offset..];
+        if member > 1 && !input.starts_with(&[0x1f, 0x8b]) {
+            return Err(PayloadError::TrailingData {
+                offset,
+                len: input.len(),
+                first: input[0],
+            });
+        }
+        offset += inflate_member(input, out, limit).map_err(|e| e.at(member, offset))?;
         if out.len() > cap {
             return Err(PayloadError::TooLarge { cap });
         }
-        if let Err(e) = read {
-            return Err(if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                PayloadError::GzipTruncated { member, offset }
-            } else {
-                PayloadError::GzipCorrupt {
-                    member,
-                    offset,
-                    reason: e.to_string(),
-                }
-            });
+    }
+    Ok(out.len())
+}
+
+/// Why one gzip member did not inflate, before [`MemberError::at`] says which member.
+enum MemberError {
+    Truncated,
+    Corrupt(String),
+    TooLarge(usize),
+}
+
+impl MemberError {
+    fn at(self, member: usize, offset: usize) -> PayloadError {
+        match self {
+            MemberError::Truncated => PayloadError::GzipTruncated { member, offset },
+            MemberError::Corrupt(reason) => PayloadError::GzipCorrupt {
+                member,
+                offset,
+                reason,
+            },
+            MemberError::TooLarge(cap) => PayloadError::TooLarge { cap },
         }
-        if decoder.header().is_none() {
-            // The decoder ended without a complete header: the input stops inside it.
-            return Err(PayloadError::GzipTruncated { member, offset });
+    }
+}
+
+/// Inflates the gzip member at the start of `input`, appending to `out` up to `limit` bytes in all.
+/// Returns how many bytes of `input` the member took.
+fn inflate_member(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<usize, MemberError> {
+    let mut inflater = flate2::Decompress::new_gzip(15);
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() >= limit {
+                return Err(MemberError::TooLarge(limit - 1));
+            }
+            let grow = out.capacity().max(64 * 1024).min(limit - out.len());
+            out.reserve_exact(grow);
         }
-        rest = decoder.into_inner();
-        if rest.is_empty() {
-            return Ok(out.len());
-        }
-        if !rest.starts_with(&[0x1f, 0x8b]) {
-            return Err(PayloadError::TrailingData {
-                offset: gzip.len() - rest.len(),
-                len: rest.len(),
-                first: rest[0],
-            });
+        let consumed = inflater.total_in() as usize;
+        let rest = input.get(consumed..).unwrap_or_default();
+        let before = out.len();
+        let status = inflater
+            .decompress_vec(rest, out, flate2::FlushDecompress::None)
+            .map_err(|e| {
+                MemberError::Corrupt(e.message().unwrap_or("invalid gzip data").to_owned())
+            })?;
+        match status {
+            flate2::Status::StreamEnd => return Ok(inflater.total_in() as usize),
+            _ if out.len() == out.capacity() => {} // more room needed
+            _ if inflater.total_in() as usize == consumed && out.len() == before => {
+                // Neither input taken nor output made with room to spare: the input ended.
+                return Err(MemberError::Truncated);
+            }
+            _ => {}
         }
     }
 }

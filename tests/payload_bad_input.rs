@@ -157,6 +157,22 @@ fn corrupt_gzip() {
         matches!(e, PayloadError::GzipCorrupt { member: 1, .. }),
         "{e:?}"
     );
+    // A length trailer (ISIZE) that lies, e.g. claiming 4 GiB: refused, not believed.
+    let mut gz = valid_gz();
+    let n = gz.len();
+    gz[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    let e = gz_err(&gz);
+    assert!(
+        matches!(
+            e,
+            PayloadError::GzipCorrupt {
+                member: 1,
+                offset: 0,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // Garbage in the deflate data.
     let mut gz = valid_gz();
     for b in &mut gz[12..40] {
