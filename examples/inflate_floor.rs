@@ -97,7 +97,7 @@ fn process(path: &Path, buffers: &mut Buffers, totals: &mut Totals) -> Result<()
         .map_err(|e| fail("awslogs.data is not valid base64")(e.into()))?;
     buffers.inflated.clear();
     inflate_all(&buffers.compressed, &mut buffers.inflated)
-        .map_err(|e| fail("awslogs.data is not valid gzip")(e.into()))?;
+        .map_err(|e| fail("awslogs.data is not valid gzip")(e))?;
     totals.payloads += 1;
     totals.event_file_bytes += buffers.event.len() as u64;
     totals.compressed_bytes += buffers.compressed.len() as u64;
