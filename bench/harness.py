@@ -319,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", default="small,large")
     ap.add_argument("--runs", default=",".join(r.name for r in LOGRELAY_RUNS), help="logrelay runs to do")
     ap.add_argument("--startup-runs", type=int, default=50)
+    ap.add_argument("--warm", type=int, default=5, metavar="N",
+                    help="passes over the files for the warm (steady-state) time per pass; 0 = skip")
     args = ap.parse_args(argv)
     if args.reps < 1:
         ap.error("--reps must be at least 1")
@@ -351,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         "failures": [],
         "logrelay_skipped": skip_reason,
         "startup": {},
+        "warm": {},
     }
 
     def record(row: dict, cmd: list[str], verify: Callable[[dict], list[str]], **kw: Any) -> None:
@@ -410,6 +413,38 @@ def main(argv: list[str] | None = None) -> int:
                 written = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(records_dir) for f in fs)
                 results["rows"][-1]["bytes_written"] = written
                 shutil.rmtree(records_dir, ignore_errors=True)
+
+        # Warm: the floor and 1-filter ERROR + ndjson on the file list passed N times in one process.
+        # (time of N passes - time of one pass) / (N - 1) is what a warm instance pays per pass, its
+        # start-up, first page faults and first allocations behind it.
+        # Only when the single pass was verified and timed: the warm time is relative to it.
+        warm_run = next((r for r in wanted_runs if r.name == "error-ndjson"), None)
+        timed = any(r["set"] == set_name and r["impl"] == "logrelay" and r["run"] == "error-ndjson"
+                    for r in results["rows"])
+        if args.warm >= 2 and warm_run is not None and timed:
+            n = args.warm
+            scaled = {k: v * n if isinstance(v, int) else v for k, v in t.items()}
+            warm_expected = {k: v * n for k, v in truth["expected_metrics"]["error"][set_name].items()}
+
+            def verify_warm(s: dict, scaled: dict = scaled, warm_expected: dict = warm_expected) -> list[str]:
+                return check_counts(s, scaled) + check_metrics(s, namespace, warm_expected)
+
+            warm: dict[str, Any] = {"passes": n}
+            for impl, cmd, verify in (
+                    ("floor", [args.floor, "--repeat", str(n)] + files, verify_floor),
+                    ("logrelay", logrelay_cmd(args.logrelay, args.data, warm_run, files * n, scratch,
+                                              records_dir), verify_warm)):
+                label = f"{set_name}/{impl}/warm"
+                log(f"{label}: {n} passes, verifying, then {args.reps} timed runs")
+                try:
+                    m = measure(cmd, verify, args.reps, args.cpu, scratch,
+                                comparable=lambda s: {k: v for k, v in s.items() if k != "seconds"})
+                except BenchError as exc:
+                    log(f"{label}: FAILED: {exc}")
+                    results["failures"].append({"row": label, "error": str(exc)})
+                    continue
+                warm[impl] = {"wall_s": m["wall_s"], "cpu_s": m["cpu_s"], "peak_rss_kb": m["peak_rss_kb"]}
+            results["warm"][set_name] = warm
 
     tiny = os.path.join(args.data, "tiny", "event.json")
     startups = {

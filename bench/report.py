@@ -129,6 +129,35 @@ def targets(results: dict, rows: list[dict]) -> list[tuple[str, str, str]]:
     return out
 
 
+WARM_HEAD = ["payloads", "passes", "floor ms/pass", "logrelay ms/pass", "logrelay / floor MB/s (warm)",
+             "single pass"]
+
+
+def warm_rows(results: dict, rows: list[dict]) -> list[list[str]]:
+    """Warm time per pass, (time of N passes - time of one pass) / (N - 1), of the floor and of
+    1 filter ERROR + ndjson, next to the single-pass ratio."""
+    key = "wall_s" if results.get("basis", "wall") == "wall" else "cpu_s"
+    out = []
+    for s, w in results.get("warm", {}).items():
+        one_floor, one_lr = find(rows, s, "floor"), find(rows, s, "logrelay", "error-ndjson")
+        if "floor" not in w or "logrelay" not in w or one_floor is None or one_lr is None:
+            continue
+        n = w["passes"]
+        floor_pp = (w["floor"][key] - one_floor[key]) / (n - 1)
+        lr_pp = (w["logrelay"][key] - one_lr[key]) / (n - 1)
+        if floor_pp <= 0 or lr_pp <= 0:
+            continue
+        out.append([SET_LABEL[s], str(n), f"{floor_pp * 1000:.1f}", f"{lr_pp * 1000:.1f}",
+                    fmt_ratio(floor_pp / lr_pp), fmt_ratio(one_lr["x_floor"])])
+    return out
+
+
+WARM_TEXT = ("The floor and 1 filter ERROR + ndjson also run on the file list N times in one process; "
+             "the difference from one pass, divided by N - 1, is the time per pass of a warm process "
+             "(start-up, first page faults and first allocations behind it), which is what a warm Lambda "
+             "instance pays per payload. The targets above are judged on the single pass.")
+
+
 def cost(results: dict, rows: list[dict]) -> list[dict]:
     """Lambda cost per TB of uncompressed logs for logrelay (error-ndjson) and each Python peer."""
     out = []
@@ -270,6 +299,9 @@ def markdown(results: dict, rows: list[dict], costs: list[dict]) -> str:
                      "with other work during that run, so their throughput is understated.")
     lines += ["", "![ratios](ratios.svg)", "", "## Targets", "",
               md_table(["target", "measured", "verdict"], [list(t) for t in targets(results, rows)]),
+              "", "## Warm (steady state)", "",
+              md_table(WARM_HEAD, warm_rows(results, rows)) if warm_rows(results, rows) else "Not measured.",
+              "", WARM_TEXT,
               "", "## Start-up", "", md_table(STARTUP_HEAD, startup_rows(results)), "",
               "## Lambda cost per TB of uncompressed logs (estimate)", ""]
     lines += ([md_table(COST_HEAD, cost_rows(costs))] if costs else ["No rows to estimate from."])
@@ -288,6 +320,8 @@ def text(results: dict, rows: list[dict], costs: list[dict]) -> str:
     if any(r["contended"] for r in rows):
         out += [f"* wall time above {CONTENDED}× CPU time: the pinned CPU was busy with other work", ""]
     out += ["Targets:"] + [f"  [{v:4}] {t}: {meas}" for t, meas, v in targets(results, rows)] + [""]
+    if warm_rows(results, rows):
+        out += ["Warm (steady state):", plain_table(WARM_HEAD, warm_rows(results, rows)), ""]
     out += ["Start-up:", plain_table(STARTUP_HEAD, startup_rows(results)), ""]
     out += ["Lambda cost per TB of uncompressed logs (estimate):"]
     out += [plain_table(COST_HEAD, cost_rows(costs)) if costs else "  no rows to estimate from"]

@@ -274,12 +274,15 @@ def test_harness_and_report_end_to_end_with_a_replay_double(data, tmp_path):
     files_rows = [r for r in results["rows"] if r["run"].endswith("-files")]
     assert files_rows and all(r["bytes_written"] == r["summary"]["record_bytes"] for r in files_rows)
     assert set(results["startup"]) == {"floor", "powertools", "stdlib", "logrelay"}
+    for s in ("small", "large"):
+        assert results["warm"][s]["passes"] == 5 and {"floor", "logrelay"} <= set(results["warm"][s])
 
     md, svg_path = str(tmp_path / "r.md"), str(tmp_path / "r.svg")
     subprocess.run([sys.executable, os.path.join(BENCH, "report.py"), "--results", os.path.join(out, "results.json"),
                     "--markdown", md, "--svg", svg_path], check=True, capture_output=True)
     text = open(md).read()
     assert "## Targets" in text and "f100-ndjson" in text and "total $/TB" in text
+    assert "## Warm (steady state)" in text and "Not measured." not in text
     assert results["machine"]["cpu_model"] in text
     root = ET.parse(svg_path).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -350,6 +353,19 @@ def test_report_ratios_targets_and_cost_arithmetic():
     assert c["invokes_per_tb"] == pytest.approx(invokes)
     assert c["compute_usd"] == pytest.approx(invokes * 0.139 * 0.125 * 0.0000133334)
     assert c["requests_usd"] == pytest.approx(invokes * 0.2e-6)
+
+
+def test_warm_time_per_pass_arithmetic():
+    results = synthetic_results()
+    # One pass: floor 0.5 s, logrelay 1.0 s (the rows); five passes: 0.4 s and 0.8 s more per pass.
+    results["warm"] = {"large": {"passes": 5, "floor": {"wall_s": 0.5 + 4 * 0.4, "cpu_s": 0.0},
+                                 "logrelay": {"wall_s": 1.0 + 4 * 0.8, "cpu_s": 0.0}}}
+    rows = report.derive(results)
+    assert report.warm_rows(results, rows) == [
+        ["10,000 events/payload", "5", "400.0", "800.0", report.fmt_ratio(0.5), report.fmt_ratio(0.5)]]
+    # A warm run that failed leaves its set out instead of inventing a figure.
+    del results["warm"]["large"]["logrelay"]
+    assert report.warm_rows(results, rows) == []
 
 
 def test_svg_is_valid_and_marks_targets():
