@@ -611,7 +611,7 @@ fn inflate(gzip: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, PayloadE
                 first: input[0],
             });
         }
-        offset += inflate_member(input, out, limit).map_err(|e| e.at(member, offset))?;
+        offset += inflate_member(input, out, limit).map_err(|e| e.at(member, offset, cap))?;
         if out.len() > cap {
             return Err(PayloadError::TooLarge { cap });
         }
@@ -623,11 +623,11 @@ fn inflate(gzip: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, PayloadE
 enum MemberError {
     Truncated,
     Corrupt(String),
-    TooLarge(usize),
+    TooLarge,
 }
 
 impl MemberError {
-    fn at(self, member: usize, offset: usize) -> PayloadError {
+    fn at(self, member: usize, offset: usize, cap: usize) -> PayloadError {
         match self {
             MemberError::Truncated => PayloadError::GzipTruncated { member, offset },
             MemberError::Corrupt(reason) => PayloadError::GzipCorrupt {
@@ -635,7 +635,7 @@ impl MemberError {
                 offset,
                 reason,
             },
-            MemberError::TooLarge(cap) => PayloadError::TooLarge { cap },
+            MemberError::TooLarge => PayloadError::TooLarge { cap },
         }
     }
 }
@@ -647,7 +647,7 @@ fn inflate_member(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<usize
     loop {
         if out.len() == out.capacity() {
             if out.len() >= limit {
-                return Err(MemberError::TooLarge(limit - 1));
+                return Err(MemberError::TooLarge);
             }
             let grow = out.capacity().max(64 * 1024).min(limit - out.len());
             out.reserve_exact(grow);
