@@ -53,6 +53,8 @@ pub struct FilterSet {
     literal_count: usize,
     any_json: bool,
     any_space: bool,
+    /// Finds `\\` (an unescaped backslash) in escaped text; built once, not per message.
+    escaped_backslash: memchr::memmem::Finder<'static>,
 }
 
 /// Reusable working memory for [`FilterSet::eval`]; make one per thread with
@@ -184,6 +186,7 @@ impl FilterSet {
             needs_text,
             any_json,
             any_space,
+            escaped_backslash: memchr::memmem::Finder::new(b"\\\\").into_owned(),
         }
     }
 
@@ -297,7 +300,7 @@ impl FilterSet {
             self.find_literals(raw.as_bytes(), true, scratch);
             // In escaped text an unescaped backslash is written `\\`.
             scratch.backslash =
-                self.json_required && memchr::memmem::find(raw.as_bytes(), b"\\\\").is_some();
+                self.json_required && self.escaped_backslash.find(raw.as_bytes()).is_some();
             self.candidates(scratch);
             let text_needed = scratch
                 .candidates
