@@ -433,9 +433,9 @@ struct Literals {
     ac: Option<AhoCorasick>,
     /// The same literals for an overlapping search, used when a message has many literal starts.
     overlapping: Option<AhoCorasick>,
-    /// When there is exactly one literal: a substring searcher for it (the automaton's overhead is
-    /// not worth it) and its global id.
-    single: Option<(memchr::memmem::Finder<'static>, usize)>,
+    /// When there are at most [`FEW_LITERALS`]: a substring searcher per literal (one SIMD pass
+    /// each beats the automaton's and Teddy's overhead), with its global id.
+    few: Vec<(memchr::memmem::Finder<'static>, usize)>,
     ids: Vec<usize>,
     /// Per automaton pattern k: the global ids of the literals that are prefixes of it (itself
     /// included): they all occur where it does.
@@ -479,12 +479,14 @@ impl Literals {
         } else {
             Vec::new()
         };
-        let single = match (texts, ids) {
-            ([text], [id]) => Some((
-                memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
-                *id,
-            )),
-            _ => None,
+        let few = if texts.len() <= FEW_LITERALS {
+            texts
+                .iter()
+                .zip(ids)
+                .map(|(t, &id)| (memchr::memmem::Finder::new(t.as_bytes()).into_owned(), id))
+                .collect()
+        } else {
+            Vec::new()
         };
         let prefixes = prefix_ids(ids, texts);
         let risky = texts
@@ -514,7 +516,7 @@ impl Literals {
         Literals {
             ac,
             overlapping,
-            single,
+            few,
             ids: ids.to_vec(),
             prefixes,
             risky,
@@ -526,14 +528,16 @@ impl Literals {
     /// Sets in `found` the bits of the literals occurring in `hay` (with `escaped`, only
     /// occurrences that start outside an escape sequence count).
     fn find(&self, hay: &[u8], escaped: bool, found: &mut [u64]) {
-        if let Some((finder, id)) = &self.single {
-            let hit = if self.checked(escaped, 0) {
-                finder.find_iter(hay).any(|start| !in_escape(hay, start))
-            } else {
-                finder.find(hay).is_some()
-            };
-            if hit {
-                set_bit(found, *id);
+        if !self.few.is_empty() {
+            for (k, (finder, id)) in self.few.iter().enumerate() {
+                let hit = if self.checked(escaped, k) {
+                    finder.find_iter(hay).any(|start| !in_escape(hay, start))
+                } else {
+                    finder.find(hay).is_some()
+                };
+                if hit {
+                    set_bit(found, *id);
+                }
             }
         } else if !self.groups.is_empty() && self.find_in_groups(hay, escaped, found) {
             // Done by the SIMD searchers.
@@ -617,6 +621,10 @@ impl Literals {
         escaped && self.risky.get(k).copied().unwrap_or(true)
     }
 }
+
+/// Up to this many literals, each is searched on its own with `memmem` (measured: two `memmem`
+/// passes beat one Teddy pass; see `bench/NOTES.md`).
+const FEW_LITERALS: usize = 2;
 
 /// Literals per SIMD searcher: Teddy stays fast up to about this many.
 const TEDDY_GROUP: usize = 16;
