@@ -99,4 +99,35 @@ mod tests {
         let e = EscapedStr::new(r#"say \"hi\"\n\tat é\\x\b\f\r"#).unwrap();
         assert_eq!(e.unescape(), "say \"hi\"\n\tat é\\x\u{8}\u{c}\r");
     }
+
+    #[test]
+    fn unescapes_what_serde_json_escapes() {
+        // Escapes close together and far apart, non-ASCII text.
+        let pieces = [
+            "\"",
+            "\\",
+            "\n",
+            "\t",
+            "\r",
+            "\u{8}",
+            "\u{c}",
+            "é",
+            "x",
+            "0123456789abcdefghij",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..5_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state >> 32) as usize % pieces.len()]);
+            }
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let json = serde_json::to_string(&text).unwrap();
+            let e = EscapedStr::new(&json[1..json.len() - 1]).unwrap();
+            assert_eq!(e.unescape(), text, "{json}");
+        }
+    }
 }
