@@ -598,7 +598,11 @@ fn inflate(gzip: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, PayloadE
         .min(gzip.len().saturating_mul(1032))
         .max(64 * 1024)
         .min(limit);
-    out.reserve_exact(first);
+    if out.capacity() < first {
+        // A new buffer rather than a grown one (nothing to copy), with room for the next
+        // payloads, which are often a little larger, so that a warm instance settles on one buffer.
+        *out = Vec::with_capacity(first.saturating_add(first / 4).min(limit));
+    }
     let mut offset = 0usize;
     let mut member = 0usize;
     while offset < gzip.len() {
