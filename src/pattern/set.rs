@@ -428,8 +428,8 @@ impl FilterSet {
 /// One set of literals and its searchers.
 #[derive(Debug)]
 struct Literals {
-    /// The automaton (leftmost-longest: one match per start position, see [`Literals::find`]);
-    /// `ids[k]` is the global literal id of its pattern k.
+    /// The automaton (leftmost-longest: one match per start position, see [`Literals::find`]),
+    /// for more than [`FEW_LITERALS`]; `ids[k]` is the global literal id of its pattern k.
     ac: Option<AhoCorasick>,
     /// The same literals for an overlapping search, used when a message has many literal starts.
     overlapping: Option<AhoCorasick>,
@@ -443,7 +443,8 @@ struct Literals {
     /// Per automaton pattern k: whether its first byte can be inside an escape sequence (`\`,
     /// `"` `n` `t` `r` `b` `f`), so that in escaped text an occurrence must be checked.
     risky: Vec<bool>,
-    /// Fallback if the automata could not be built: (global id, text).
+    /// Fallback if the automata (needed for more than [`FEW_LITERALS`]) could not be built:
+    /// (global id, text).
     plain: Vec<(usize, String)>,
     /// The literals in groups of at most [`TEDDY_GROUP`], each with a SIMD searcher (Teddy) and,
     /// per literal, the global ids of the literals of the group that are its prefixes; when the
@@ -460,7 +461,9 @@ impl Literals {
                 .map_err(|e| tracing::warn!(error = %e, "literal automaton not built; searching terms one by one"))
                 .ok()
         };
-        let (ac, overlapping) = if texts.is_empty() {
+        // A few literals are searched one by one: no automaton (nor Teddy) is built for them.
+        let one_by_one = texts.len() <= FEW_LITERALS;
+        let (ac, overlapping) = if one_by_one {
             (None, None)
         } else {
             match (
@@ -471,7 +474,7 @@ impl Literals {
                 _ => (None, None),
             }
         };
-        let plain = if ac.is_none() {
+        let plain = if !one_by_one && ac.is_none() {
             ids.iter()
                 .zip(texts)
                 .map(|(&id, t)| (id, (*t).to_owned()))
@@ -479,7 +482,7 @@ impl Literals {
         } else {
             Vec::new()
         };
-        let few = if texts.len() <= FEW_LITERALS {
+        let few = if one_by_one {
             texts
                 .iter()
                 .zip(ids)
