@@ -708,10 +708,8 @@ fn shrink_string(buf: &mut String) {
 /// Writes `s` as a JSON string (quoted, escaped) to `out`, escaping exactly as `serde_json` does.
 pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
     if !needs_escape(s.as_bytes()) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        // Nothing to escape: the text is its own JSON string content.
+        write_json_content(out, s);
         return;
     }
     // Writing to a Vec cannot fail, and a &str is always serialisable.
