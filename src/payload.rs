@@ -516,6 +516,7 @@ impl Decoder {
     pub fn decode_data<'s>(&'s mut self, data_base64: &[u8]) -> Result<Decoded<'s>, PayloadError> {
         shrink(&mut self.gzip);
         self.gzip.clear();
+        reserve_replacing(&mut self.gzip, data_base64.len() / 4 * 3 + 3, usize::MAX);
         BASE64
             .decode_vec(data_base64, &mut self.gzip)
             .map_err(|e| base64_error(e, data_base64.len()))?;
@@ -541,6 +542,16 @@ impl Decoder {
             raw_messages,
             raw_members,
         })
+    }
+}
+
+/// Makes room for `len` bytes in an empty `buf`: a buffer too small is replaced (nothing to copy)
+/// by one with a quarter of headroom (at most `max` bytes), so that the next payloads, often a
+/// little larger, reuse it instead of each reallocating it, which would leave holes in the heap
+/// that the next allocations do not fit and make them touch fresh pages.
+fn reserve_replacing(buf: &mut Vec<u8>, len: usize, max: usize) {
+    if buf.capacity() < len {
+        *buf = Vec::with_capacity(len.saturating_add(len / 4).min(max));
     }
 }
 
@@ -598,11 +609,7 @@ fn inflate(gzip: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, PayloadE
         .min(gzip.len().saturating_mul(1032))
         .max(64 * 1024)
         .min(limit);
-    if out.capacity() < first {
-        // A new buffer rather than a grown one (nothing to copy), with room for the next
-        // payloads, which are often a little larger, so that a warm instance settles on one buffer.
-        *out = Vec::with_capacity(first.saturating_add(first / 4).min(limit));
-    }
+    reserve_replacing(out, first, limit);
     let mut offset = 0usize;
     let mut member = 0usize;
     while offset < gzip.len() {

@@ -19,6 +19,7 @@ use crate::metrics::{AnyMetricSink, MetricBatch, NullMetricSink};
 use crate::pipeline::{Pipeline, Relay};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -283,15 +284,16 @@ async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
     let mut summary = Summary::default();
     let mut all_metrics = MetricBatch::new();
     let mut failed = false;
+    // One buffer for every file: the event files of a replay are much alike in size, so it is
+    // allocated once rather than once per file.
+    let mut bytes = Vec::new();
     for file in &args.files {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("{}: cannot read: {e}", file.display());
-                failed = true;
-                continue;
-            }
-        };
+        bytes.clear();
+        if let Err(e) = std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut bytes)) {
+            eprintln!("{}: cannot read: {e}", file.display());
+            failed = true;
+            continue;
+        }
         match relay.handle_event(&bytes, None).await {
             Ok(report) => {
                 summary.payloads += 1;
