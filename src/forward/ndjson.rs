@@ -75,49 +75,49 @@ impl NdjsonEncoder {
         enrichment.write_json_members(&mut self.suffix);
         self.suffix.extend_from_slice(b"}\n");
 
-        // The size of all lines (a slight overestimate), so that each record buffer is allocated
-        // once at its final size instead of growing by doubling.
+        // Bytes of a line beyond its message (the id, timestamp and member names: 64 is more than
+        // they take), for the estimate of a line's size before it is written.
         let line_overhead = self.prefix.len() + self.suffix.len() + 64;
-        let remaining: usize = data
-            .log_events
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| selected.is_none_or(|s| s[i]))
-            .map(|(i, ev)| match raw.and_then(|r| r[i]) {
-                Some(escaped) => escaped.len() + line_overhead,
-                None => {
-                    let len = ev.message.held_len();
-                    len + len / 8 + line_overhead
-                }
-            })
-            .sum();
         let mut packer = Packer {
             key,
             max_data,
+            capacity: limits.max_record_bytes.max(max_data),
             cur: Vec::new(),
             cur_events: 0,
-            remaining,
             out,
         };
         for (i, ev) in data.log_events.iter().enumerate() {
             if selected.is_some_and(|s| !s[i]) {
                 continue;
             }
-            // The line is written in place at the end of the current record.
-            packer.reserve();
-            let start = packer.cur.len();
             let text;
-            let line = match (members.and_then(|m| m[i]), raw.and_then(|r| r[i])) {
-                (Some(members), _) => Line::Members(members),
-                (None, Some(escaped)) => Line::Event(Message::Escaped(escaped)),
-                (None, None) => Line::Event(match ev.message.escaped_json() {
-                    Some(escaped) => Message::Escaped(escaped),
+            let (line, estimate) = match (members.and_then(|m| m[i]), raw.and_then(|r| r[i])) {
+                (Some(members), _) => (
+                    Line::Members(members),
+                    self.prefix.len() + members.len() + self.suffix.len(),
+                ),
+                (None, Some(escaped)) => (
+                    Line::Event(Message::Escaped(escaped)),
+                    escaped.len() + line_overhead,
+                ),
+                (None, None) => match ev.message.escaped_json() {
+                    Some(escaped) => (
+                        Line::Event(Message::Escaped(escaped)),
+                        escaped.len() + line_overhead,
+                    ),
                     None => {
                         text = ev.message.text();
-                        Message::Text(&text)
+                        let len = text.len();
+                        (
+                            Line::Event(Message::Text(&text)),
+                            len + len / 8 + line_overhead,
+                        )
                     }
-                }),
+                },
             };
+            // The line is written in place at the end of the current record.
+            packer.make_room(estimate);
+            let start = packer.cur.len();
             write_line(&mut packer.cur, &self.prefix, &self.suffix, ev, line, None);
             let len = packer.cur.len() - start;
             if len <= max_data {
@@ -213,18 +213,26 @@ fn write_line(
 struct Packer<'o> {
     key: String,
     max_data: usize,
+    /// The capacity of every record buffer: the record limit, whatever the payload, so that the
+    /// buffers of one payload, once sent and freed, are reused whole by the next payload's
+    /// (buffers sized to each payload leave holes in the heap that the next ones do not fit, and
+    /// make them touch fresh pages). Only the bytes written are ever touched.
+    capacity: usize,
     cur: Vec<u8>,
     cur_events: usize,
-    /// Estimated bytes of the lines not yet in a flushed record.
-    remaining: usize,
     out: &'o mut Vec<Record>,
 }
 
 impl Packer<'_> {
-    /// Gives a new record buffer the capacity it will likely need.
-    fn reserve(&mut self) {
+    /// Before a line of about `estimate` bytes is written in place: ends the current record if
+    /// the line would not fit in it, and gives a new record its buffer. With an exact estimate (a
+    /// line of members copied as received) a record buffer never grows.
+    fn make_room(&mut self, estimate: usize) {
+        if !self.cur.is_empty() && self.cur.len() + estimate > self.max_data {
+            self.flush();
+        }
         if self.cur.capacity() == 0 {
-            self.cur = Vec::with_capacity(self.remaining.max(1024).min(self.max_data));
+            self.cur = Vec::with_capacity(self.capacity);
         }
     }
 
@@ -242,7 +250,7 @@ impl Packer<'_> {
         if self.cur.len() > self.max_data && start > 0 {
             let line = self.cur.split_off(start);
             self.flush();
-            self.cur = Vec::with_capacity(self.remaining.max(line.len()).min(self.max_data));
+            self.cur = Vec::with_capacity(self.capacity);
             self.cur.extend_from_slice(&line);
         }
         self.cur_events += events;
@@ -252,7 +260,6 @@ impl Packer<'_> {
         if self.cur.is_empty() {
             return;
         }
-        self.remaining = self.remaining.saturating_sub(self.cur.len());
         self.out.push(Record {
             partition_key: self.key.clone(),
             data: std::mem::take(&mut self.cur),
