@@ -442,6 +442,40 @@ proptest! {
         let _ = d.decode_event(event.as_bytes()).map(|x| x.data.log_events.len());
     }
 
+    /// Bytes changed anywhere in a document (long messages, non-ASCII text, escapes): the decoder
+    /// refuses what is not UTF-8 at the offset `std::str::from_utf8` names, and otherwise reads
+    /// exactly what serde_json reads, or refuses it too.
+    #[test]
+    fn mutated_documents_decode_as_serde_reads_them(
+        changes in proptest::collection::vec((any::<prop::sample::Index>(), prop::sample::select(vec![
+            0x80u8, 0xbf, 0xc3, 0xa9, 0xc0, 0xe2, 0x9c, 0xed, 0xa0, 0xf0, 0x9f, 0xf5, 0xff,
+            b'"', b'\\', b'n', b'u', b'a', b' ', b'{', b'}', b',', b':',
+        ])), 1..4),
+    ) {
+        let mut events = common::events(12);
+        events.push(("\"9\"".into(), 5, "é✓😀 ".repeat(40)));
+        events.push(("\"10\"".into(), 6, format!("{}\\\"ü{}", "x".repeat(70), "y".repeat(90))));
+        let mut json = common::payload_json("123456789012", "g", "s", &events).into_bytes();
+        for (at, byte) in changes {
+            let at = at.index(json.len());
+            json[at] = byte;
+        }
+        let mut d = Decoder::default();
+        let gz = common::gzip(&json);
+        let got = d.decode_gzip(&gz);
+        match std::str::from_utf8(&json) {
+            Err(e) => prop_assert_eq!(got.map(|_| ()).unwrap_err(), PayloadError::Utf8 { offset: e.valid_up_to() }),
+            Ok(text) => {
+                let want = serde_json::from_str::<logrelay::payload::LogsData<'_>>(text);
+                match (got, want) {
+                    (Ok(got), Ok(want)) => prop_assert_eq!(&got.data, &want),
+                    (Err(_), Err(_)) => {}
+                    (got, want) => prop_assert!(false, "decoder {:?}, serde {:?}", got.map(|g| g.data.log_events.len()), want.map(|w| w.log_events.len())),
+                }
+            }
+        }
+    }
+
     #[test]
     fn any_json_text_never_panics(s in "\\PC{0,300}") {
         let gz = common::gzip(s.as_bytes());
