@@ -448,7 +448,7 @@ pub struct Decoded<'a> {
     /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as they appear in the payload
     /// JSON when that is exactly how this crate writes them (see `forward::ndjson`). Empty when
     /// not known.
-    pub(crate) raw_members: Vec<Option<&'a [u8]>>,
+    pub(crate) raw_members: Vec<Option<&'a str>>,
 }
 
 /// Decodes subscription payloads, reusing its buffers from one call to the next.
@@ -685,19 +685,18 @@ fn inflate_member(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<usize
 
 /// The document and, per event, its raw message and raw members when known (see
 /// [`Decoded::raw_messages`] and [`Decoded::raw_members`]).
-type Parsed<'a> = (LogsData<'a>, Vec<Option<&'a str>>, Vec<Option<&'a [u8]>>);
+type Parsed<'a> = (LogsData<'a>, Vec<Option<&'a str>>, Vec<Option<&'a str>>);
 
 /// Parses the decompressed document: the fast parser first, `serde_json` when it gives up (for the
 /// error and its position, or for the rare valid document the fast parser does not take).
 fn parse<'a>(json: &'a [u8], unescaped: &'a mut String) -> Result<Parsed<'a>, PayloadError> {
-    shrink_string(unescaped);
-    // The fast parser checks UTF-8 as it reads the strings (everything else it accepts is ASCII).
-    if let Some(p) = scan::parse(json, unescaped) {
-        return Ok((p.data, p.raw_messages, p.raw_members));
-    }
     let text = std::str::from_utf8(json).map_err(|e| PayloadError::Utf8 {
         offset: e.valid_up_to(),
     })?;
+    shrink_string(unescaped);
+    if let Some(p) = scan::parse(text, unescaped) {
+        return Ok((p.data, p.raw_messages, p.raw_members));
+    }
     let data = serde_json::from_str(text).map_err(|e| PayloadError::Json {
         line: e.line(),
         column: e.column(),

@@ -51,7 +51,7 @@ impl NdjsonEncoder {
         &mut self,
         data: &LogsData<'_>,
         raw: Option<&[Option<&str>]>,
-        members: Option<&[Option<&[u8]>]>,
+        members: Option<&[Option<&str>]>,
         selected: Option<&[bool]>,
         enrichment: &Enrichment<'_>,
         limits: &BatchLimits,
@@ -167,7 +167,7 @@ impl NdjsonEncoder {
 /// `"id":…,"timestamp":…,"message":"…"` members copied as received, or written from the event.
 #[derive(Clone, Copy)]
 enum Line<'m> {
-    Members(&'m [u8]),
+    Members(&'m str),
     Event(Message<'m>),
 }
 
@@ -190,7 +190,7 @@ fn write_line(
     match content {
         Line::Members(m) => {
             line.reserve(m.len() + suffix.len());
-            line.extend_from_slice(m);
+            line.extend_from_slice(m.as_bytes());
         }
         Line::Event(message) => {
             line.extend_from_slice(b"\"id\":");

@@ -31,20 +31,18 @@ pub(super) struct Parsed<'a> {
     pub raw_messages: Vec<Option<&'a str>>,
     /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as received, when that is
     /// exactly how this crate writes them.
-    pub raw_members: Vec<Option<&'a [u8]>>,
+    pub raw_members: Vec<Option<&'a str>>,
 }
 
-/// Parses `json` (the whole decompressed document). `arena` is cleared and receives the unescaped
+/// Parses `text` (the whole decompressed document). `arena` is cleared and receives the unescaped
 /// messages.
-///
-/// The bytes need not be UTF-8: every byte outside a string is checked against the grammar
-/// (which only has ASCII there), and the content of every string is checked when the string is
-/// read: the vector masks of the string scans show that it is ASCII up to its first byte of 0x80
-/// or above, and `std::str::from_utf8` checks the rest, if any. A document that is not UTF-8
-/// gives `None`, and the caller's check then says where.
-pub(super) fn parse<'a>(json: &'a [u8], arena: &'a mut String) -> Option<Parsed<'a>> {
+pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'a>> {
     arena.clear();
-    let mut s = Scanner { b: json, i: 0 };
+    let mut s = Scanner {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+    };
     // Messages unescaped into the arena: (event index, start, end in the arena).
     let mut fixups: Vec<(usize, usize, usize)> = Vec::new();
     let mut message_type = None;
@@ -149,8 +147,6 @@ fn once<T>(slot: &mut Option<T>) -> Option<()> {
 
 /// A JSON string token: its content `start..end` in the text, and whether it holds escapes.
 #[derive(Clone, Copy)]
-/// A string token. Only [`Scanner::string`] and [`Scanner::long_string`] make one, and only of
-/// content they checked to be UTF-8, which [`Scanner::text_of`] relies on.
 struct StrTok {
     start: usize,
     end: usize,
@@ -160,21 +156,12 @@ struct StrTok {
 }
 
 struct Scanner<'a> {
+    text: &'a str,
     b: &'a [u8],
     i: usize,
 }
 
 impl<'a> Scanner<'a> {
-    /// The content of a string token as text.
-    fn text_of(&self, t: &StrTok) -> Option<&'a str> {
-        let bytes = self.b.get(t.start..t.end)?;
-        debug_assert!(std::str::from_utf8(bytes).is_ok());
-        // SAFETY: a `StrTok` is made only by `string` and `long_string`, of content they checked
-        // to be UTF-8: ASCII up to its first byte of 0x80 or above (by the vector masks), and
-        // from there by `std::str::from_utf8`.
-        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
-    }
-
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -196,40 +183,27 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a string token and checks its escapes (not the code points of `\u` escapes: that is
-    /// done when unescaping, as serde_json does) and that its content is UTF-8.
+    /// done when unescaping, as serde_json does).
     fn string(&mut self) -> Option<StrTok> {
         self.eat(b'"')?;
         let start = self.i;
         let mut j = start;
         let mut escaped = false;
         let mut simple = true;
-        // The first byte of 0x80 or above in the blocks examined, or where the end of the text
-        // was scanned without blocks: the content is checked as UTF-8 from there (the bytes
-        // before it are ASCII). Blocks reach past the closing quote, so this can be past it.
-        let mut non_ascii_from = usize::MAX;
         loop {
             let k = match self
                 .b
                 .get(j..j + BLOCK)
                 .and_then(|s| <&[u8; BLOCK]>::try_from(s).ok())
             {
-                Some(block) => {
-                    let m = super::strscan::masks16(block);
-                    if m.high != 0 {
-                        non_ascii_from = non_ascii_from.min(j + m.high.trailing_zeros() as usize);
+                Some(block) => match special_mask(block) {
+                    0 => {
+                        j += BLOCK;
+                        continue;
                     }
-                    match m.quote | m.backslash | m.control {
-                        0 => {
-                            j += BLOCK;
-                            continue;
-                        }
-                        m => j + m.trailing_zeros() as usize,
-                    }
-                }
-                None => {
-                    non_ascii_from = non_ascii_from.min(j);
-                    find_special(self.b, j)?
-                }
+                    m => j + m.trailing_zeros() as usize,
+                },
+                None => find_special(self.b, j)?,
             };
             if self.b[k] == b'\\' {
                 escaped = true;
@@ -252,9 +226,6 @@ impl<'a> Scanner<'a> {
                 continue;
             }
             if self.b[k] == b'"' {
-                if non_ascii_from < k {
-                    std::str::from_utf8(self.b.get(non_ascii_from..k)?).ok()?;
-                }
                 self.i = k + 1;
                 return Some(StrTok {
                     start,
@@ -277,9 +248,6 @@ impl<'a> Scanner<'a> {
         let start = self.i + 1;
         match super::strscan::scan(self.b, start) {
             Some(s) => {
-                if let Some(from) = s.non_ascii_from {
-                    std::str::from_utf8(self.b.get(from..s.end)?).ok()?;
-                }
                 self.i = s.end + 1;
                 Some(StrTok {
                     start,
@@ -305,7 +273,7 @@ impl<'a> Scanner<'a> {
     /// A string value: borrowed when it has no escapes, owned otherwise.
     fn string_value(&mut self) -> Option<Cow<'a, str>> {
         let t = self.string()?;
-        let raw = self.text_of(&t)?;
+        let raw = self.text.get(t.start..t.end)?;
         if !t.escaped {
             return Some(Cow::Borrowed(raw));
         }
@@ -342,7 +310,7 @@ impl<'a> Scanner<'a> {
     ) -> Option<(
         Vec<LogEvent<'a>>,
         Vec<Option<&'a str>>,
-        Vec<Option<&'a [u8]>>,
+        Vec<Option<&'a str>>,
     )> {
         self.eat(b'[')?;
         self.ws();
@@ -385,7 +353,7 @@ impl<'a> Scanner<'a> {
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a [u8]>)> {
+    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
         let open = self.i;
         let got = self.canonical_event_inner(arena, fixups, index);
         if got.is_none() {
@@ -400,7 +368,7 @@ impl<'a> Scanner<'a> {
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a [u8]>)> {
+    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
         self.literal(b"{\"id\":")?;
         let members_start = self.i - 5;
         let id = if self.peek()? == b'"' {
@@ -408,7 +376,7 @@ impl<'a> Scanner<'a> {
             if t.escaped {
                 return None;
             }
-            EventId::Str(Cow::Borrowed(self.text_of(&t)?))
+            EventId::Str(Cow::Borrowed(self.text.get(t.start..t.end)?))
         } else {
             EventId::Int(self.unsigned()?)
         };
@@ -421,7 +389,7 @@ impl<'a> Scanner<'a> {
         }
         let (message, raw) = self.message(t, arena, fixups, index)?;
         // Up to the closing quote of the message.
-        let members = self.b.get(members_start..self.i)?;
+        let members = self.text.get(members_start..self.i)?;
         self.i += 1;
         Some((
             LogEvent {
@@ -446,7 +414,7 @@ impl<'a> Scanner<'a> {
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
     ) -> Option<(Message<'a>, Option<&'a str>)> {
-        let raw = self.text_of(&t)?;
+        let raw = self.text.get(t.start..t.end)?;
         if !t.escaped {
             return Some((Message::Text(Cow::Borrowed(raw)), Some(raw)));
         }
@@ -679,8 +647,16 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Bytes examined at once by [`Scanner::string`].
+/// Bytes examined at once by [`special_mask`].
 const BLOCK: usize = 16;
+
+/// Bit `i` set when `block[i]` ends a run of plain string content: a quote, a backslash or a
+/// control character.
+#[inline(always)]
+fn special_mask(block: &[u8; BLOCK]) -> u32 {
+    let m = super::strscan::masks16(block);
+    u32::from(m.quote | m.backslash | m.control)
+}
 
 /// Index of the first byte at or after `i` that ends a run of plain string content: a quote, a
 /// backslash or a control character. Eight bytes at a time (SWAR): for a byte `x` of the word,
@@ -834,13 +810,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn string_masks_find_specials_and_non_ascii_bytes() {
-        let m = super::super::strscan::masks16(b"ab\"cd\\\x1fghijklmno");
-        assert_eq!(m.quote | m.backslash | m.control, 0b110_0100);
-        assert_eq!(m.high, 0);
-        let m = super::super::strscan::masks16(b"plain text \xc3\xa9 ok");
-        assert_eq!(m.quote | m.backslash | m.control, 0);
-        assert_eq!(m.high, 0b0001_1000_0000_0000);
+    fn special_mask_finds_quotes_backslashes_and_controls() {
+        assert_eq!(special_mask(b"ab\"cd\\\x1fghijklmno"), 0b110_0100);
+        assert_eq!(special_mask(b"plain text \xc3\xa9 ok"), 0);
     }
 
     #[test]
@@ -897,7 +869,7 @@ mod tests {
     /// The fast parser agrees with serde_json, or gives up.
     fn check(doc: &str) -> Option<LogsData<'static>> {
         let mut arena = String::new();
-        let fast = parse(doc.as_bytes(), &mut arena).map(|p| {
+        let fast = parse(doc, &mut arena).map(|p| {
             for (e, raw) in p.data.log_events.iter().zip(&p.raw_messages) {
                 if let Some(raw) = raw {
                     let mut w = Vec::new();
@@ -914,11 +886,7 @@ mod tests {
                     super::super::write_i64(&mut w, e.timestamp);
                     w.extend_from_slice(b",\"message\":");
                     super::super::write_json_str(&mut w, &e.message.text());
-                    assert_eq!(
-                        String::from_utf8_lossy(&w),
-                        String::from_utf8_lossy(members),
-                        "{doc}"
-                    );
+                    assert_eq!(String::from_utf8_lossy(&w), *members, "{doc}");
                 }
             }
             owned(&p.data)
@@ -976,17 +944,17 @@ mod tests {
             assert!(check(d).is_some(), "fast path refused {d}");
         }
         let mut arena = String::new();
-        let p = parse(ok[2].as_bytes(), &mut arena).unwrap();
+        let p = parse(&ok[2], &mut arena).unwrap();
         assert_eq!(
             p.data.log_events[0].message,
             "tab\there \"q\" back\\slash \u{1} \u{1f} / é é 😀 \u{8}\u{c}\r\n"
         );
         // `\/`, `\u00e9` and the surrogate pair are not how serde_json writes them: no raw copy.
         assert_eq!(p.raw_messages, vec![None]);
-        let p = parse(ok[0].as_bytes(), &mut arena).unwrap();
+        let p = parse(&ok[0], &mut arena).unwrap();
         assert_eq!(p.raw_messages, vec![Some("plain")]);
         let d = doc(r#"{"id":"1","timestamp":0,"message":"a\"b\\c\n\u0001"}"#);
-        let p = parse(d.as_bytes(), &mut arena).unwrap();
+        let p = parse(&d, &mut arena).unwrap();
         assert_eq!(p.raw_messages, vec![Some(r#"a\"b\\c\n\u0001"#)]);
     }
 
@@ -1035,11 +1003,11 @@ mod tests {
             let d = doc(&format!("{event},{event}"));
             check(&d).unwrap_or_else(|| panic!("fast path refused {d}"));
             let mut arena = String::new();
-            let p = parse(d.as_bytes(), &mut arena).unwrap();
+            let p = parse(&d, &mut arena).unwrap();
             assert_eq!(p.raw_members[0].is_some(), *canonical, "{event}");
             if *canonical {
                 assert_eq!(
-                    Some(&event.as_bytes()[1..event.len() - 1]),
+                    Some(&event[1..event.len() - 1]),
                     p.raw_members[1],
                     "{event}"
                 );
@@ -1087,63 +1055,6 @@ mod tests {
         ];
         for d in &refused {
             assert!(check(d).is_none(), "fast path accepted {d}");
-        }
-    }
-
-    /// Every string is checked as UTF-8 as it is read, wherever it is and however long: a
-    /// document with a byte sequence that is not UTF-8 is refused (the caller's whole-document
-    /// check then says where), and one with valid non-ASCII text is read as serde_json reads it.
-    #[test]
-    fn checks_utf8_in_every_string() {
-        let places = [
-            r#"{"id":"1","timestamp":1,"message":"@"}"#.to_owned(),
-            r#"{"id":"1@","timestamp":1,"message":"m"}"#.to_owned(),
-            r#"{"timestamp":1,"message":"m","id":"@"}"#.to_owned(),
-            r#"{"id":"1","timestamp":1,"message":"m","x@":1}"#.to_owned(),
-            r#"{"id":"1","timestamp":1,"message":"m","x":"@"}"#.to_owned(),
-            r#"{"id":"1","timestamp":1,"message":"m","x":{"y":["@"]}}"#.to_owned(),
-            r#"{"id":"1","timestamp":1,"message":"\n@\t"}"#.to_owned(),
-            r#"{"id":"1","timestamp":1,"message":"\u00e9@\/"}"#.to_owned(),
-        ];
-        let long = "é a\\n".repeat(40);
-        let mut docs: Vec<String> = places.iter().map(|e| doc(e)).collect();
-        docs.push(format!(r#"{{{HEAD},"logEvents":[],"x":"@"}}"#));
-        docs.push(format!(r#"{{{HEAD},"logEvents":[],"policyLevel":"@"}}"#));
-        docs.push(
-            format!(r#"{{{HEAD},"logEvents":[]}}"#).replace(r#""owner":"1""#, r#""owner":"@""#),
-        );
-        // Inside long messages, at every offset around the 64-byte blocks and the text's end.
-        for pad in 0..140 {
-            docs.push(doc(&format!(
-                r#"{{"id":"1","timestamp":1,"message":"{}@{long}"}}"#,
-                "x".repeat(pad)
-            )));
-            docs.push(format!(
-                r#"{{{HEAD},"logEvents":[{{"id":"1","timestamp":1,"message":"{}@"}}]}}"#,
-                "x".repeat(pad)
-            ));
-        }
-        for d in &docs {
-            // Valid: a two-byte and a four-byte character.
-            for ok in ["é", "😀"] {
-                let valid = d.replace('@', ok);
-                check(&valid).unwrap_or_else(|| panic!("fast path refused {valid}"));
-            }
-            // Not UTF-8: a lone continuation byte, a truncated sequence, an overlong encoding, a
-            // surrogate, a byte that never appears.
-            let bad: [&[u8]; 5] = [b"\x80", b"\xc3", b"\xc0\xaf", b"\xed\xa0\x80", b"\xff"];
-            for b in bad {
-                let at = d.find('@').unwrap();
-                let mut bytes = d.as_bytes()[..at].to_vec();
-                bytes.extend_from_slice(b);
-                bytes.extend_from_slice(&d.as_bytes()[at + 1..]);
-                let mut arena = String::new();
-                assert!(
-                    parse(&bytes, &mut arena).is_none(),
-                    "fast path accepted {}",
-                    String::from_utf8_lossy(&bytes)
-                );
-            }
         }
     }
 }

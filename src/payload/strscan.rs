@@ -16,9 +16,6 @@ pub(super) struct StringEnd {
     pub escaped: bool,
     /// Whether every escape is a two-byte one other than `\/` (see `EscapedStr`).
     pub simple: bool,
-    /// Index of the content's first byte of 0x80 or above, if any. The bytes before it are ASCII,
-    /// so the content is UTF-8 when the bytes from there on are (none: valid as it is).
-    pub non_ascii_from: Option<usize>,
 }
 
 /// Bytes per block.
@@ -55,7 +52,6 @@ fn scan_with(
     let mut carry = 0u64;
     let mut kinds = 0u32;
     let mut any_backslash = 0u64;
-    let mut non_ascii_from = None;
     loop {
         let block: &[u8; BLOCK] = b.get(j..j + BLOCK)?.try_into().ok()?;
         let m = masks(block);
@@ -71,10 +67,6 @@ fn scan_with(
             return None;
         }
         any_backslash |= m.backslash & before;
-        let high = m.high & before;
-        if high != 0 && non_ascii_from.is_none() {
-            non_ascii_from = Some(j + high.trailing_zeros() as usize);
-        }
         // Escaped characters that make a two-byte escape need no further look; the others (`/`,
         // `u`, or an invalid escape) are classified one by one.
         let mut e = escaped & before & !m.two_byte;
@@ -92,7 +84,6 @@ fn scan_with(
                 end: j + ends.trailing_zeros() as usize,
                 escaped: any_backslash != 0,
                 simple: kinds & (1 << ESC_SLASH | 1 << ESC_UNICODE) == 0,
-                non_ascii_from,
             });
         }
         // The carry also covers a backslash ending the block whose escaped character starts
@@ -119,8 +110,7 @@ fn escaped_chars(backslash: u64, carry: &mut u64) -> u64 {
     escaped
 }
 
-/// Quote, backslash, control-character, two-byte-escape and non-ASCII masks of a block: bit `i`
-/// for byte `i`.
+/// Quote, backslash, control-character and two-byte-escape masks of a block: bit `i` for byte `i`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Masks<T> {
     pub quote: T,
@@ -128,8 +118,6 @@ pub(super) struct Masks<T> {
     pub control: T,
     /// The characters that, escaped, make a two-byte escape: `"` `\` `b` `f` `n` `r` `t`.
     pub two_byte: T,
-    /// Bytes of 0x80 and above (not ASCII).
-    pub high: T,
 }
 
 /// The masks of a 64-byte block, from its four 16-byte quarters.
@@ -140,7 +128,6 @@ fn masks(block: &[u8; BLOCK]) -> Masks<u64> {
         backslash: 0,
         control: 0,
         two_byte: 0,
-        high: 0,
     };
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         let mut c = [0u8; 16];
@@ -150,7 +137,6 @@ fn masks(block: &[u8; BLOCK]) -> Masks<u64> {
         m.backslash |= u64::from(q.backslash) << (16 * k);
         m.control |= u64::from(q.control) << (16 * k);
         m.two_byte |= u64::from(q.two_byte) << (16 * k);
-        m.high |= u64::from(q.high) << (16 * k);
     }
     m
 }
@@ -188,8 +174,6 @@ fn masks_avx2(block: &[u8; BLOCK]) -> Masks<u64> {
             backslash: bits(backslash),
             control: bits(control),
             two_byte: bits(two_byte),
-            // The top bit of each byte is what movemask gathers.
-            high: bits(v),
         }
     };
     let lo = half(_mm256_set_epi64x(word(3), word(2), word(1), word(0)));
@@ -199,7 +183,6 @@ fn masks_avx2(block: &[u8; BLOCK]) -> Masks<u64> {
         backslash: lo.backslash | hi.backslash << 32,
         control: lo.control | hi.control << 32,
         two_byte: lo.two_byte | hi.two_byte << 32,
-        high: lo.high | hi.high << 32,
     }
 }
 
@@ -245,7 +228,6 @@ fn masks16_sse2(c: &[u8; 16]) -> Masks<u16> {
         backslash: _mm_movemask_epi8(backslash) as u16,
         control: _mm_movemask_epi8(control) as u16,
         two_byte: _mm_movemask_epi8(two_byte) as u16,
-        high: _mm_movemask_epi8(v) as u16,
     }
 }
 
@@ -269,7 +251,6 @@ fn masks16_portable(c: &[u8; 16]) -> Masks<u16> {
         backslash: bits(&|c| c == b'\\'),
         control: bits(&|c| c < 0x20),
         two_byte: bits(&|c| b"\"\\bfnrt".contains(&c)),
-        high: bits(&|c| c >= 0x80),
     }
 }
 
@@ -308,10 +289,6 @@ mod tests {
                         end: i,
                         escaped,
                         simple,
-                        non_ascii_from: b[start..i]
-                            .iter()
-                            .position(|&c| c >= 0x80)
-                            .map(|p| start + p),
                     })
                 }
                 b'\\' => {
@@ -416,7 +393,7 @@ mod tests {
         }
         for _ in 0..20_000 {
             let len = (xorshift(&mut rng) % 300) as usize;
-            let alphabet = b"\\\"nu/ax\x01\xc3";
+            let alphabet = b"\\\"nu/ax\x01";
             let mut b: Vec<u8> = (0..len)
                 .map(|_| alphabet[(xorshift(&mut rng) >> 8) as usize % alphabet.len()])
                 .collect();
