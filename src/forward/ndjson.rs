@@ -75,8 +75,10 @@ impl NdjsonEncoder {
         enrichment.write_json_members(&mut self.suffix);
         self.suffix.extend_from_slice(b"}\n");
 
-        // Bytes of a line beyond its message (the id, timestamp and member names: 64 is more than
-        // they take), for the estimate of a line's size before it is written.
+        // Bytes of a line beyond its message, for the estimate of a line written from the event:
+        // the prefix, the suffix and 64 for the id, the timestamp and the member names. It can fall
+        // short (a 56-digit id takes more); a line that then overflows its record is moved to the
+        // next one once written (`Packer::placed`). Lines copied as received have an exact size.
         let line_overhead = self.prefix.len() + self.suffix.len() + 64;
         let mut packer = Packer {
             key,
