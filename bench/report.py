@@ -297,10 +297,11 @@ def markdown(results: dict, rows: list[dict], costs: list[dict]) -> str:
     if any(r["contended"] for r in rows):
         lines.append(f"Rows marked * had wall time above {CONTENDED}× their CPU time: the pinned CPU was shared "
                      "with other work during that run, so their throughput is understated.")
+    warm = warm_rows(results, rows)
     lines += ["", "![ratios](ratios.svg)", "", "## Targets", "",
               md_table(["target", "measured", "verdict"], [list(t) for t in targets(results, rows)]),
               "", "## Warm (steady state)", "",
-              md_table(WARM_HEAD, warm_rows(results, rows)) if warm_rows(results, rows) else "Not measured.",
+              md_table(WARM_HEAD, warm) if warm else "Not measured.",
               "", WARM_TEXT,
               "", "## Start-up", "", md_table(STARTUP_HEAD, startup_rows(results)), "",
               "## Lambda cost per TB of uncompressed logs (estimate)", ""]
@@ -320,8 +321,9 @@ def text(results: dict, rows: list[dict], costs: list[dict]) -> str:
     if any(r["contended"] for r in rows):
         out += [f"* wall time above {CONTENDED}× CPU time: the pinned CPU was busy with other work", ""]
     out += ["Targets:"] + [f"  [{v:4}] {t}: {meas}" for t, meas, v in targets(results, rows)] + [""]
-    if warm_rows(results, rows):
-        out += ["Warm (steady state):", plain_table(WARM_HEAD, warm_rows(results, rows)), ""]
+    warm = warm_rows(results, rows)
+    if warm:
+        out += ["Warm (steady state):", plain_table(WARM_HEAD, warm), ""]
     out += ["Start-up:", plain_table(STARTUP_HEAD, startup_rows(results)), ""]
     out += ["Lambda cost per TB of uncompressed logs (estimate):"]
     out += [plain_table(COST_HEAD, cost_rows(costs)) if costs else "  no rows to estimate from"]
