@@ -11,6 +11,9 @@ recorded as failed, with the reasons, and never gets a timing.
 Implementations, per payload set (``small``: 500 events per payload, ``large``: 10,000):
 
 - ``floor``: ``examples/inflate_floor`` — event JSON, base64, inflate; nothing else;
+- ``split-copy``: ``inflate_floor --split-copy`` — the floor, then the least of the error-ndjson job
+  a forwarder could do if it trusted the payload's layout instead of parsing JSON (a bound, not a
+  forwarder: see the example's documentation);
 - ``powertools`` and ``stdlib``: the Python peers in ``bench/peers/`` (ERROR count + ndjson);
 - ``logrelay``: ``logrelay replay`` with the runs in ``LOGRELAY_RUNS``, skipped with a message
   when the binary does not run ``replay`` yet.
@@ -384,6 +387,18 @@ def main(argv: list[str] | None = None) -> int:
 
         record(dict(base, impl="floor", run="inflate", description="event JSON + base64 + inflate (flate2, zlib-rs)"),
                [args.floor] + files, verify_floor,
+               comparable=lambda s: {k: v for k, v in s.items() if k != "seconds"})
+
+        def verify_split(s: dict, t: dict = t) -> list[str]:
+            want = {"payloads": t["payloads"], "uncompressed_bytes": t["uncompressed_bytes"],
+                    "events": t["events"], "error_events": t["error_events"]}
+            bad = [f"{k} = {s.get(k)!r}, expected {v}" for k, v in want.items() if s.get(k) != v]
+            return bad + ([] if s.get("line_bytes", 0) > 0 else ["no line_bytes"])
+
+        record(dict(base, impl="split-copy", run="error-ndjson",
+                    description="floor + UTF-8 check, events cut at {\"id\":, ERROR searched, lines copied "
+                                "into 1 MiB records; no JSON parsed (a bound, not a forwarder)"),
+               [args.floor, "--split-copy"] + files, verify_split,
                comparable=lambda s: {k: v for k, v in s.items() if k != "seconds"})
 
         for peer, (script, description) in PEERS.items():

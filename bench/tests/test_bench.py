@@ -269,6 +269,7 @@ def test_harness_and_report_end_to_end_with_a_replay_double(data, tmp_path):
     runs = {(r["set"], r["impl"], r["run"]) for r in results["rows"]}
     for s in ("small", "large"):
         assert (s, "floor", "inflate") in runs and (s, "powertools", "error-ndjson") in runs
+        assert (s, "split-copy", "error-ndjson") in runs
         for run in harness.LOGRELAY_RUNS:
             assert (s, "logrelay", run.name) in runs
     files_rows = [r for r in results["rows"] if r["run"].endswith("-files")]
@@ -288,6 +289,7 @@ def test_harness_and_report_end_to_end_with_a_replay_double(data, tmp_path):
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
     assert any(t.startswith("logrelay error-ndjson") for t in titles)
+    assert any(t.startswith("split-copy bound") for t in titles)
 
 
 def test_harness_refuses_to_time_a_wrong_summary(data, tmp_path):
@@ -308,7 +310,7 @@ def test_harness_skips_logrelay_rows_when_replay_is_not_usable(data, tmp_path):
     with open(os.path.join(out, "results.json")) as fh:
         results = json.load(fh)
     assert "not usable yet" in results["logrelay_skipped"]
-    assert {r["impl"] for r in results["rows"]} == {"floor", "powertools", "stdlib"}
+    assert {r["impl"] for r in results["rows"]} == {"floor", "split-copy", "powertools", "stdlib"}
 
 
 def synthetic_results() -> dict:
@@ -322,6 +324,7 @@ def synthetic_results() -> dict:
                            "events": 1_000_000, "error_events": 10, "uncompressed_bytes": 400_000_000,
                            "compressed_bytes": 1, "event_file_bytes": 1}},
         "rows": [row("large", "floor", "inflate", 0.5, 0.5, 9000),
+                 row("large", "split-copy", "error-ndjson", 0.625, 0.625, 12000),
                  row("large", "powertools", "error-ndjson", 20.0, 20.0, 60000),
                  row("large", "stdlib", "error-ndjson", 10.0, 10.0, 50000),
                  row("large", "logrelay", "error-ndjson", 1.0, 1.0, 20000),
@@ -339,6 +342,10 @@ def test_report_ratios_targets_and_cost_arithmetic():
     assert lr["x_powertools"] == pytest.approx(20.0) and lr["x_stdlib"] == pytest.approx(10.0)
     assert lr["x_floor"] == pytest.approx(0.5)
     assert lr["mb_per_s"] == pytest.approx(400.0)
+    bound = report.find(rows, "large", "split-copy")
+    assert bound["x_floor"] == pytest.approx(0.8)
+    assert bound["x_powertools"] is None and bound["x_stdlib"] is None
+    assert [c["impl"] for c in report.cost(results, rows)] == ["logrelay", "powertools", "stdlib"]
     verdicts = {t: v for t, _, v in report.targets(results, rows)}
     x12 = [v for t, v in verdicts.items() if t.startswith("1 filter") and "10,000" in t]
     assert x12 == ["FAIL"]  # 20× powertools but only 0.5× floor
