@@ -349,6 +349,9 @@ def test_report_ratios_targets_and_cost_arithmetic():
     verdicts = {t: v for t, _, v in report.targets(results, rows)}
     x12 = [v for t, v in verdicts.items() if t.startswith("1 filter") and "10,000" in t]
     assert x12 == ["FAIL"]  # 20× powertools but only 0.5× floor
+    measured = {t: m for t, m, _ in report.targets(results, rows)}
+    assert [m for t, m in measured.items() if t.startswith("1 filter") and "10,000" in t] == [
+        "20.0× powertools, 0.50× floor (split-copy bound: 0.80× floor)"]
     assert [v for t, v in verdicts.items() if t.startswith("100 filters") and "10,000" in t] == ["FAIL"]  # 4×
     assert [v for t, v in verdicts.items() if t.startswith("peak RSS")] == ["FAIL"]  # 48.8 MB
     assert [v for t, v in verdicts.items() if t.startswith("start-up")] == ["PASS"]
