@@ -288,23 +288,14 @@ fn run() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The allocator settings logrelay's `main` makes (blocks up to 64 MiB from the heap, freed memory
-/// kept), so that the two programs differ only in what they do with each payload. They matter here
-/// too: by default each large buffer (128 KiB or more) is a mapping of its own whose data start 16
-/// bytes into a page, and the kernel copied the event files into such a buffer at under a third of the
-/// speed it copies them into a heap buffer (9 ms more for the 10k set, bench/NOTES.md entry 22).
-fn allocator_settings() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; it is called first thing in main, before any
-    // other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-    }
-}
-
 fn main() -> ExitCode {
-    allocator_settings();
+    // logrelay's allocator settings, so that the two programs differ only in what they do with each
+    // payload. They matter here too: by default each large buffer (128 KiB or more) is a mapping of
+    // its own whose data start 16 bytes into a page, and the kernel copied the event files into such
+    // a buffer at under a third of the speed it copies them into a heap buffer (9 ms more for the
+    // 10k set, bench/NOTES.md entry 22).
+    // SAFETY: first thing in main, before any other thread exists.
+    unsafe { logrelay::keep_freed_memory() };
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
