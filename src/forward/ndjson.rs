@@ -93,7 +93,9 @@ impl NdjsonEncoder {
                 continue;
             }
             let text;
-            let (line, estimate) = match (members.and_then(|m| m[i]), raw.and_then(|r| r[i])) {
+            // The message's escaped form: as received, or as the event holds it.
+            let escaped = raw.and_then(|r| r[i]).or_else(|| ev.message.escaped_json());
+            let (line, estimate) = match (members.and_then(|m| m[i]), escaped) {
                 (Some(members), _) => (
                     Line::Members(members),
                     self.prefix.len() + members.len() + self.suffix.len(),
@@ -102,20 +104,14 @@ impl NdjsonEncoder {
                     Line::Event(Message::Escaped(escaped)),
                     escaped.len() + line_overhead,
                 ),
-                (None, None) => match ev.message.escaped_json() {
-                    Some(escaped) => (
-                        Line::Event(Message::Escaped(escaped)),
-                        escaped.len() + line_overhead,
-                    ),
-                    None => {
-                        text = ev.message.text();
-                        let len = text.len();
-                        (
-                            Line::Event(Message::Text(&text)),
-                            len + len / 8 + line_overhead,
-                        )
-                    }
-                },
+                (None, None) => {
+                    text = ev.message.text();
+                    let len = text.len();
+                    (
+                        Line::Event(Message::Text(&text)),
+                        len + len / 8 + line_overhead,
+                    )
+                }
             };
             // The line is written in place at the end of the current record.
             packer.make_room(estimate);
@@ -239,9 +235,7 @@ impl Packer<'_> {
     }
 
     fn push(&mut self, line: &[u8], events: usize) {
-        if !self.cur.is_empty() && self.cur.len() + line.len() > self.max_data {
-            self.flush();
-        }
+        self.make_room(line.len());
         self.cur.extend_from_slice(line);
         self.cur_events += events;
     }
@@ -252,10 +246,10 @@ impl Packer<'_> {
         if self.cur.len() > self.max_data && start > 0 {
             let line = self.cur.split_off(start);
             self.flush();
-            self.cur = Vec::with_capacity(self.capacity);
-            self.cur.extend_from_slice(&line);
+            self.push(&line, events);
+        } else {
+            self.cur_events += events;
         }
-        self.cur_events += events;
     }
 
     fn flush(&mut self) {
