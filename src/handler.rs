@@ -25,7 +25,7 @@ pub type LambdaRelay = Relay<AnyRecordSink, AnyMetricSink>;
 pub async fn build_sinks(
     config: &Config,
     sdk_config: &aws_config::SdkConfig,
-) -> (Option<AnyRecordSink>, AnyMetricSink) {
+) -> Result<(Option<AnyRecordSink>, AnyMetricSink), crate::forward::StreamArnError> {
     let records = match &config.stream_arn {
         Some(arn) => Some(
             AnyRecordSink::kinesis(
@@ -34,7 +34,7 @@ pub async fn build_sinks(
                 config.assume_role.as_ref(),
                 &config.batch_limits,
             )
-            .await,
+            .await?,
         ),
         None => None,
     };
@@ -45,7 +45,7 @@ pub async fn build_sinks(
         MetricsMode::Emf => AnyMetricSink::Emf(EmfSink::stdout()),
         MetricsMode::Off => AnyMetricSink::Off(NullMetricSink),
     };
-    (records, metrics)
+    Ok((records, metrics))
 }
 
 impl From<RelayError> for lambda_runtime::Diagnostic {
@@ -232,7 +232,9 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         assume_role = config.assume_role.as_ref().map(|r| r.role_arn.as_str()).unwrap_or(""),
         "logrelay started"
     );
-    let (records, metrics) = build_sinks(&config, &sdk_config).await;
+    let (records, metrics) = build_sinks(&config, &sdk_config)
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let relay = Relay::new(Pipeline::new(config, region)?, records, metrics);
     let relay = &relay;
     lambda_runtime::run(service_fn(move |event| async move {

@@ -5,7 +5,8 @@ mod common;
 
 use common::moto::{sdk_config, unique_name, Moto};
 use logrelay::forward::{
-    kinesis_client, AssumeRole, BatchLimits, Encoder, Format, KinesisSink, RecordSink,
+    kinesis_client, stream_client, AssumeRole, BatchLimits, Encoder, Format, KinesisSink,
+    RecordSink, StreamArn,
 };
 use logrelay::payload::Decoder;
 use std::time::{Duration, Instant};
@@ -206,6 +207,60 @@ async fn assume_role_delivers_into_the_central_account() {
     let got = common::read_all(&central, &name).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1, gz);
+}
+
+/// The assumed-role path across Regions: the function runs in us-east-1, the central account's stream is
+/// in eu-west-1. STS and Kinesis are both called for the stream's Region (moto keeps one backend per
+/// Region, so a client for us-east-1 would not find the stream).
+#[tokio::test]
+async fn assume_role_delivers_to_a_stream_in_another_region() {
+    let moto = Moto::shared();
+    let config = sdk_config(moto.endpoint()).await;
+    let central_account = "333344445555";
+    let role = AssumeRole {
+        role_arn: format!("arn:aws:iam::{central_account}:role/logrelay-central-writer"),
+        external_id: Some("logrelay-test-external-id".into()),
+        session_name: "logrelay-test".into(),
+    };
+    let eu = config
+        .to_builder()
+        .region(aws_config::Region::new("eu-west-1"))
+        .build();
+    let central_eu = kinesis_client(&eu, Some(&role)).await;
+    let name = unique_name("central-eu");
+    let arn = create_stream(&central_eu, &name).await;
+    assert!(
+        arn.contains(&format!(":kinesis:eu-west-1:{central_account}:stream/")),
+        "{arn}"
+    );
+
+    let stream = StreamArn::parse(&arn).unwrap();
+    let client = stream_client(&config, &stream, Some(&role)).await.unwrap();
+    let events = common::events(50);
+    let gz = common::gzip(
+        common::payload_json(
+            common::moto::DEFAULT_ACCOUNT,
+            "/aws/lambda/app",
+            "s",
+            &events,
+        )
+        .as_bytes(),
+    );
+    let mut decoder = Decoder::default();
+    let decoded = decoder.decode_gzip(&gz).unwrap();
+    let mut records = Vec::new();
+    Encoder::new(Format::Cwl, BatchLimits::default())
+        .unwrap()
+        .encode(&decoded, None, None, &mut records)
+        .unwrap();
+    let report = KinesisSink::new(client, &arn)
+        .send(records, Some(Instant::now() + Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(report.records, 1);
+
+    let got = common::read_all(&central_eu, &name).await;
+    assert_eq!(cwl_events(&got), expected(&events, |_| true));
 }
 
 async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str) -> String {

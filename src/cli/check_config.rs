@@ -64,7 +64,8 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
                         config.assume_role.as_ref(),
                         &config.batch_limits,
                     )
-                    .await,
+                    .await
+                    .map_err(|e| e.to_string())?,
                 ),
                 None => None,
             };

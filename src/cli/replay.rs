@@ -240,8 +240,20 @@ async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
 
     let records = match (&config.stream_arn, &sdk_config, &args.records_out) {
         (Some(arn), Some(sdk), _) => {
-            AnyRecordSink::kinesis(sdk, arn, config.assume_role.as_ref(), &config.batch_limits)
-                .await
+            match AnyRecordSink::kinesis(
+                sdk,
+                arn,
+                config.assume_role.as_ref(),
+                &config.batch_limits,
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("logrelay replay: {e}");
+                    return ExitCode::from(2);
+                }
+            }
         }
         (_, _, Some(dir)) => match AnyRecordSink::directory(dir, config.forward_format) {
             Ok(s) => s,

@@ -1,8 +1,8 @@
 //! The record sinks logrelay ships, behind one type chosen at start-up (Lambda or `replay`).
 
 use super::{
-    kinesis_client, AssumeRole, BatchLimits, DirSink, Format, ForwardError, KinesisSink, NullSink,
-    Record, RecordSink, SendReport,
+    stream_client, AssumeRole, BatchLimits, DirSink, Format, ForwardError, KinesisSink, NullSink,
+    Record, RecordSink, SendReport, StreamArn, StreamArnError,
 };
 use std::path::Path;
 use std::time::Instant;
@@ -19,18 +19,20 @@ pub enum AnyRecordSink {
 }
 
 impl AnyRecordSink {
-    /// PutRecords to `stream_arn`, as `assume_role` when given, with a client built from `sdk_config`.
+    /// PutRecords to `stream_arn`, as `assume_role` when given, with a client built from `sdk_config`
+    /// for the stream's Region; an invalid ARN or a stream in another partition is refused.
     pub async fn kinesis(
         sdk_config: &aws_config::SdkConfig,
         stream_arn: &str,
         assume_role: Option<&AssumeRole>,
         limits: &BatchLimits,
-    ) -> Self {
-        let client = kinesis_client(sdk_config, assume_role).await;
-        AnyRecordSink::Kinesis(
+    ) -> Result<Self, StreamArnError> {
+        let stream = StreamArn::parse(stream_arn)?;
+        let client = stream_client(sdk_config, &stream, assume_role).await?;
+        Ok(AnyRecordSink::Kinesis(
             KinesisSink::new(client, stream_arn).with_limits(*limits),
             assume_role.map(|r| r.role_arn.clone()),
-        )
+        ))
     }
 
     /// Files in `dir`, named for `format`.

@@ -44,7 +44,10 @@ pub mod retry;
 
 pub use any::AnyRecordSink;
 pub use batch::BatchLimits;
-pub use kinesis::{kinesis_client, AssumeRole, KinesisSink};
+pub use kinesis::{
+    kinesis_client, partition_of_region, stream_client, stream_sdk_config, AssumeRole, KinesisSink,
+    StreamArn, StreamArnError,
+};
 pub use local::{DirSink, MemorySink, NullSink};
 pub use ndjson::NdjsonEncoder;
 pub use record::{partition_key, Record};
