@@ -237,6 +237,12 @@ class Rendered:
                 return all(self.eval(a) for a in arg)
             if key == "Fn::Or":
                 return any(self.eval(a) for a in arg)
+            if key == "Fn::FindInMap":
+                mapping, top, second = (self.eval(a) for a in arg)
+                try:
+                    return self.template["Mappings"][mapping][top][second]
+                except KeyError as e:
+                    raise KeyError(f"Fn::FindInMap {mapping}/{top}/{second}: no {e}") from None
             if key == "Condition" and isinstance(arg, str):
                 return self.condition(arg)
             if key == "Fn::EachMemberEquals":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
+
 import pytest
 
-from cfn_render import load, render, statements
+from cfn_render import ACCOUNT_ID, REGION, load, render, statements
 
 CENTRAL = "deploy/central.yaml"
 ACCOUNTS = "111111111111,222222222222"
@@ -20,19 +23,74 @@ def trust(rendered):
     return statements(rendered.resources["WriterRole"]["Properties"]["AssumeRolePolicyDocument"])
 
 
-def test_stream_is_on_demand_and_encrypted_with_the_aws_managed_key_by_default():
-    stream = render(CENTRAL, {"SourceAccountIds": ACCOUNTS}).resources["Stream"]
+STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/logrelay-central"
+# What a source stack's role looks like (template.yaml: FunctionRole with the logrelay path).
+SOURCE_ROLE = "arn:aws:iam::111111111111:role/logrelay/logrelay-FunctionRole-AbCdEf123456"
+OTHER_ROLES = ["arn:aws:iam::111111111111:role/admin", "arn:aws:iam::111111111111:role/ops/logrelay-x",
+               "arn:aws:iam::111111111111:user/logrelay/someone"]
+
+
+def key_policy(rendered):
+    return statements(rendered.resources["StreamKey"]["Properties"]["KeyPolicy"])
+
+
+def test_stream_is_on_demand_and_encrypted_with_a_customer_managed_key_of_the_stack_by_default():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS})
+    stream = rendered.resources["Stream"]
     assert stream["Type"] == "AWS::Kinesis::Stream"
     props = stream["Properties"]
     assert props["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
     assert "ShardCount" not in props
-    assert props["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
-    assert stream["DeletionPolicy"] == "Retain"
+    # Never the AWS managed key: other accounts cannot be allowed to use it.
+    assert props["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "<StreamKey.Arn>"}
+    key = rendered.resources["StreamKey"]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["Properties"]["KeySpec"] == "SYMMETRIC_DEFAULT"
+    assert rendered.outputs["StreamKeyArn"] == "<StreamKey.Arn>"
 
 
-def test_customer_key_encrypts_the_stream():
-    props = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "KmsKeyArn": KEY_ARN}).resources["Stream"]["Properties"]
-    assert props["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": KEY_ARN}
+def test_a_key_brought_by_the_user_replaces_the_stacks_key():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "KmsKeyArn": KEY_ARN})
+    assert rendered.resources["Stream"]["Properties"]["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": KEY_ARN}
+    assert "StreamKey" not in rendered.resources
+    assert rendered.outputs["StreamKeyArn"] == KEY_ARN
+
+
+def test_the_key_policy_keeps_the_account_in_control():
+    (root,) = [s for s in key_policy(render(CENTRAL, {"SourceAccountIds": ACCOUNTS})) if s["Sid"] == "ThisAccount"]
+    assert root["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+    assert root["Action"] == ["kms:*"] and "Condition" not in root
+
+
+@pytest.mark.parametrize("params, principal", [
+    ({"SourceAccountIds": ACCOUNTS}, {"AWS": ["111111111111", "222222222222"]}),
+    ({"OrganizationId": ORG}, {"AWS": "*"}),
+])
+def test_the_key_policy_lets_the_writers_generate_data_keys_for_this_stream_only(params, principal):
+    rendered = render(CENTRAL, params)
+    (writers,) = [s for s in key_policy(rendered) if s["Sid"] != "ThisAccount"]
+    assert writers["Effect"] == "Allow"
+    assert writers["Principal"] == principal
+    assert writers["Action"] == ["kms:GenerateDataKey"]
+    equals = writers["Condition"]["StringEquals"]
+    # Only through Kinesis in this Region, only for this stream (the stream ARN is its encryption context).
+    assert equals["kms:ViaService"] == f"kinesis.{REGION}.amazonaws.com"
+    assert equals["kms:EncryptionContext:aws:kinesis:arn"] == STREAM_ARN
+    assert STREAM_ARN.endswith(":stream/" + rendered.resources["Stream"]["Properties"]["Name"])
+    if "OrganizationId" in params:
+        assert equals["aws:PrincipalOrgID"] == ORG
+    # The same principals the stream policy admits.
+    (stream_statement,) = policy(rendered)
+    assert stream_statement["Principal"] == writers["Principal"]
+    assert stream_statement["Condition"]["ArnLike"] == writers["Condition"]["ArnLike"]
+
+
+def test_the_stacks_key_and_the_stream_survive_the_stack_but_not_a_failed_first_create():
+    template = load(CENTRAL)["Resources"]
+    for name in ("Stream", "StreamKey", "ArchiveBucket"):
+        assert template[name]["DeletionPolicy"] == "RetainExceptOnCreate", name
+        assert template[name]["UpdateReplacePolicy"] == "Retain", name
 
 
 def test_resource_policy_lets_the_source_accounts_put_records_only():
@@ -49,8 +107,30 @@ def test_organization_access_is_conditioned_on_the_org_id():
     rendered = render(CENTRAL, {"OrganizationId": ORG})
     (s,) = policy(rendered)
     assert s["Principal"] == {"AWS": "*"}
-    assert s["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+    assert s["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORG}
     assert s["Action"] == ["kinesis:PutRecords"]
+
+
+@pytest.mark.parametrize("params", [{"SourceAccountIds": ACCOUNTS}, {"OrganizationId": ORG},
+                                    {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG, "ExternalId": "ext-1"}])
+def test_writers_are_narrowed_to_logrelay_roles(params):
+    rendered = render(CENTRAL, params)
+    granted = policy(rendered) + [s for s in key_policy(rendered) if s["Sid"] != "ThisAccount"]
+    if "WriterRole" in rendered.resources:
+        granted += trust(rendered)
+    assert granted
+    for s in granted:
+        (pattern,) = [s["Condition"]["ArnLike"]["aws:PrincipalArn"]]
+        assert fnmatch.fnmatchcase(SOURCE_ROLE, pattern), (s["Sid"], pattern)
+        for other in OTHER_ROLES:
+            assert not fnmatch.fnmatchcase(other, pattern), (s["Sid"], other)
+
+
+def test_the_writer_path_is_the_source_roles_path():
+    central = load(CENTRAL)["Mappings"]["Writers"]["Role"]["Path"]
+    source = render("template.yaml").resources["FunctionRole"]["Properties"]["Path"]
+    assert central == source == "/logrelay/"
+    assert f":role{source}" in SOURCE_ROLE
 
 
 @pytest.mark.parametrize("params", [{"SourceAccountIds": ACCOUNTS}, {"OrganizationId": ORG},
@@ -87,17 +167,15 @@ def test_role_trust_requires_the_external_id():
     assert trusted[1]["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG
 
 
-def test_role_may_only_put_records_and_use_the_key():
-    plain = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ExternalId": "s3cret-id"})
-    (p,) = plain.resources["WriterRole"]["Properties"]["Policies"]
-    assert statements(p["PolicyDocument"]) == [
-        {"Sid": "PutRecords", "Effect": "Allow", "Action": ["kinesis:PutRecords"], "Resource": ["<Stream.Arn>"]}
-    ]
-    keyed = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ExternalId": "s3cret-id", "KmsKeyArn": KEY_ARN})
-    (p,) = keyed.resources["WriterRole"]["Properties"]["Policies"]
-    key = statements(p["PolicyDocument"])[1]
-    assert key["Action"] == ["kms:GenerateDataKey"] and key["Resource"] == [KEY_ARN]
-    assert key["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:kinesis:arn": "<Stream.Arn>"}}
+@pytest.mark.parametrize("key_arn, key", [("", "<StreamKey.Arn>"), (KEY_ARN, KEY_ARN)])
+def test_role_may_only_put_records_and_use_the_key(key_arn, key):
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ExternalId": "s3cret-id", "KmsKeyArn": key_arn})
+    (p,) = rendered.resources["WriterRole"]["Properties"]["Policies"]
+    put, use_key = statements(p["PolicyDocument"])
+    assert put == {"Sid": "PutRecords", "Effect": "Allow", "Action": ["kinesis:PutRecords"],
+                   "Resource": ["<Stream.Arn>"]}
+    assert use_key["Action"] == ["kms:GenerateDataKey"] and use_key["Resource"] == [key]
+    assert use_key["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:kinesis:arn": "<Stream.Arn>"}}
 
 
 def test_outputs_are_what_the_source_stack_needs():
@@ -110,3 +188,90 @@ def test_outputs_are_what_the_source_stack_needs():
 
 def test_external_id_is_not_echoed():
     assert load(CENTRAL)["Parameters"]["ExternalId"]["NoEcho"] is True
+
+
+# --- Dashboard -------------------------------------------------------------------------------------
+
+
+def dashboard_metrics(rendered, name="Dashboard"):
+    body = json.loads(rendered.resources[name]["Properties"]["DashboardBody"])
+    found = []
+    for widget in body["widgets"]:
+        for metric in widget["properties"]["metrics"]:
+            found.append(metric)
+    return body, found
+
+
+def test_the_central_dashboard_shows_what_arrives_and_what_is_throttled():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "StreamName": "central-7"})
+    _, metrics = dashboard_metrics(rendered)
+    shown = {(m[0], m[1]) for m in metrics}
+    assert {("AWS/Kinesis", "IncomingBytes"), ("AWS/Kinesis", "IncomingRecords"),
+            ("AWS/Kinesis", "WriteProvisionedThroughputExceeded"), ("AWS/Kinesis", "PutRecords.ThrottledRecords"),
+            ("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds")} <= shown
+    for m in metrics:
+        assert m[2:4] == ["StreamName", "central-7"], m
+    assert not any(m[0] == "AWS/Firehose" for m in metrics)
+
+
+# --- Archive ---------------------------------------------------------------------------------------
+
+ARCHIVE_RESOURCES = {"ArchiveBucket", "ArchiveBucketPolicy", "ArchiveRole", "Archive", "ArchiveErrorLogGroup",
+                     "ArchiveErrorLogStream"}
+
+
+def test_no_archive_by_default():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS})
+    assert not ARCHIVE_RESOURCES & set(rendered.resources)
+    assert "ArchiveBucketName" not in rendered.outputs
+
+
+def test_the_archive_reads_the_stream_with_cloudwatch_logs_decompression_and_partitions_by_account_log_group_and_day():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true"})
+    assert ARCHIVE_RESOURCES <= set(rendered.resources)
+    props = rendered.resources["Archive"]["Properties"]
+    assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
+    assert props["KinesisStreamSourceConfiguration"]["KinesisStreamARN"] == "<Stream.Arn>"
+    s3 = props["ExtendedS3DestinationConfiguration"]
+    assert s3["BucketARN"] == "<ArchiveBucket.Arn>"
+    assert s3["DynamicPartitioningConfiguration"]["Enabled"] is True
+    assert s3["BufferingHints"]["SizeInMBs"] >= 64  # the minimum with dynamic partitioning
+    processors = {p["Type"]: {q["ParameterName"]: q["ParameterValue"] for q in p.get("Parameters", [])}
+                  for p in s3["ProcessingConfiguration"]["Processors"]}
+    assert s3["ProcessingConfiguration"]["Enabled"] is True
+    assert processors["Decompression"] == {"CompressionFormat": "GZIP"}
+    assert processors["CloudWatchLogProcessing"] == {"DataMessageExtraction": "true"}
+    query = processors["MetadataExtraction"]["MetadataExtractionQuery"]
+    assert ".owner" in query and ".logGroup" in query
+    assert processors["MetadataExtraction"]["JsonParsingEngine"] == "JQ-1.6"
+    for key in ("partitionKeyFromQuery:account", "partitionKeyFromQuery:logGroup", "timestamp:yyyy/MM/dd"):
+        assert "!{" + key + "}" in s3["Prefix"], key
+    assert "!{firehose:error-output-type}" in s3["ErrorOutputPrefix"]
+
+
+def test_the_archive_bucket_is_encrypted_private_and_expires_objects():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true", "ArchiveExpirationDays": "90"})
+    bucket = rendered.resources["ArchiveBucket"]["Properties"]
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "<StreamKey.Arn>"}
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    (lifecycle,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Status"] == "Enabled" and lifecycle["ExpirationInDays"] == "90"
+    (tls,) = statements(rendered.resources["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"])
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_archive_role_reads_the_stream_and_writes_the_bucket_only():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true"})
+    (p,) = rendered.resources["ArchiveRole"]["Properties"]["Policies"]
+    by_sid = {s["Sid"]: s for s in statements(p["PolicyDocument"])}
+    assert by_sid["ReadStream"]["Resource"] == ["<Stream.Arn>"]
+    assert all(a.startswith("kinesis:") and "Put" not in a for a in by_sid["ReadStream"]["Action"])
+    assert by_sid["WriteBucket"]["Resource"] == ["<ArchiveBucket.Arn>", "<ArchiveBucket.Arn>/*"]
+    assert by_sid["StreamAndBucketKey"]["Resource"] == ["<StreamKey.Arn>"]
+    for s in by_sid.values():
+        for resource in s["Resource"]:
+            assert resource != "*"
+    _, metrics = dashboard_metrics(rendered)
+    assert any(m[0] == "AWS/Firehose" for m in metrics)
