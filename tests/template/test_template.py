@@ -128,6 +128,69 @@ def test_environment_defaults_are_the_functions_defaults():
     assert env["RUST_LOG"] == "info"
 
 
+@pytest.mark.parametrize("level, application", [("trace", "TRACE"), ("debug", "DEBUG"), ("info", "INFO"),
+                                                ("warn", "INFO"), ("error", "INFO")])
+def test_log_level_sets_lambdas_application_log_level_and_rust_log(level, application):
+    props = render(TEMPLATE, {"LogLevel": level}).resources["Function"]["Properties"]
+    logging = props["LoggingConfig"]
+    # Lambda filters application logs by level only with the JSON format (INFO when no level is set).
+    assert logging["LogFormat"] == "JSON"
+    assert logging["ApplicationLogLevel"] == application
+    assert props["Environment"]["Variables"]["RUST_LOG"] == level
+    # EMF lines have no "level": Lambda takes them as INFO, so its filter must never be stricter than INFO.
+    assert application in ("TRACE", "DEBUG", "INFO")
+
+
+def test_log_level_is_one_lambda_understands(template):
+    assert sorted(template["Parameters"]["LogLevel"]["AllowedValues"]) == sorted(template["Mappings"]["LogLevels"])
+    with pytest.raises(ValueError):
+        render(TEMPLATE, {"LogLevel": "logrelay=debug"})
+
+
+def test_reserved_concurrency_is_optional_and_never_zero():
+    assert "ReservedConcurrentExecutions" not in render(TEMPLATE).resources["Function"]["Properties"]
+    props = render(TEMPLATE, {"ReservedConcurrency": "25"}).resources["Function"]["Properties"]
+    assert props["ReservedConcurrentExecutions"] == "25"
+    # Zero would send every asynchronous event straight to the failure queue, without retries.
+    for bad in ["0", "-1", "ten"]:
+        with pytest.raises(ValueError):
+            render(TEMPLATE, {"ReservedConcurrency": bad})
+    transformed = sam_transform(load(TEMPLATE), {"ReservedConcurrency": "25"})["Resources"]["Function"]
+    assert "ReservedConcurrentExecutions" in transformed["Properties"]
+
+
+def test_the_dashboard_shows_metrics_by_log_group_throughput_failures_and_the_queue():
+    rendered = render(TEMPLATE, {"FunctionName": "relay", "MetricNamespace": "Shop"})
+    body = json.loads(rendered.resources["Dashboard"]["Properties"]["DashboardBody"])
+    metrics = [m for w in body["widgets"] for m in w["properties"]["metrics"]]
+    expressions = [m[0]["expression"] for m in metrics if isinstance(m[0], dict)]
+    assert "SEARCH('{\"Shop\",LogGroup}', 'Sum', 300)" in expressions
+    shown = {(m[0], m[1]) for m in metrics if isinstance(m[0], str)}
+    for name in ("Events", "Records", "ForwardFailures", "PayloadFailures", "MetricsPublishFailures"):
+        assert ("LogRelay/Function", name) in shown, name
+    for name in ("Errors", "Throttles", "Duration", "Invocations", "AsyncEventAge", "AsyncEventsReceived",
+                 "AsyncEventsDropped", "DestinationDeliveryFailures"):
+        assert ("AWS/Lambda", name) in shown, name
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in shown
+    for m in metrics:
+        if isinstance(m[0], str) and m[0] in ("AWS/Lambda", "LogRelay/Function"):
+            assert m[2:4] == ["FunctionName", "relay"], m
+        if isinstance(m[0], str) and m[0] == "AWS/SQS":
+            assert m[2:4] == ["QueueName", "<FailureQueue.QueueName>"], m
+    assert rendered.outputs["DashboardName"] == "<Ref Dashboard>"
+    # logrelay's own counters are shown under the names the function writes in its EMF lines.
+    source = ""
+    for folder, _, files in os.walk(os.path.join(ROOT, "src")):
+        for name in files:
+            if name.endswith(".rs"):
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    source += f.read()
+    assert '"LogRelay/Function"' in source
+    for namespace, name in shown:
+        if namespace == "LogRelay/Function":
+            assert f'{{"Name": "{name}", "Unit": "Count"}}' in source, name
+
+
 def test_external_id_is_not_echoed(template):
     assert template["Parameters"]["ExternalId"]["NoEcho"] is True
 
@@ -143,10 +206,9 @@ def test_every_parameter_is_used(template):
 
 FORWARDING_SETUPS = [
     {},
-    {"KinesisStreamArn": STREAM_ARN},
     {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN},
     {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "ext-123456"},
-    {"KinesisStreamArn": STREAM_ARN, "MetricsMode": "emf"},
+    {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN, "MetricsMode": "emf"},
     {"MetricsMode": "off", "AdditionalMetricNamespaces": "Shop"},
 ]
 
@@ -182,10 +244,37 @@ def test_kinesis_and_sts_only_when_given_and_only_on_that_arn():
     with_key = render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN})
     key = statement(with_key, "StreamKey")
     assert key["Action"] == ["kms:GenerateDataKey"] and key["Resource"] == [KEY_ARN]
+    assert key["Condition"] == {"StringEquals": {
+        "kms:ViaService": "kinesis.us-east-1.amazonaws.com",
+        "kms:EncryptionContext:aws:kinesis:arn": STREAM_ARN,
+    }}
     # With an assumed role the central role holds the key permission, not the function.
     assert statement(render(TEMPLATE, {
         "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1",
         "StreamKmsKeyArn": KEY_ARN}), "StreamKey") is None
+
+
+def test_the_key_condition_names_the_streams_region():
+    eu_stream = "arn:aws:kinesis:eu-west-1:999988887777:stream/logrelay-central"
+    eu_key = "arn:aws:kms:eu-west-1:999988887777:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    key = statement(render(TEMPLATE, {"KinesisStreamArn": eu_stream, "StreamKmsKeyArn": eu_key}), "StreamKey")
+    assert key["Condition"]["StringEquals"]["kms:ViaService"] == "kinesis.eu-west-1.amazonaws.com"
+
+
+def test_writing_with_the_functions_own_role_needs_the_streams_key():
+    # The central stream is encrypted with a customer managed key: its producers need kms:GenerateDataKey.
+    assert "OwnRoleNeedsStreamKey" in render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN}).rules_failed
+    assert render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN}).rules_failed == []
+    assert "KeyOnlyWithOwnRole" in render(TEMPLATE, {
+        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1",
+        "StreamKmsKeyArn": KEY_ARN}).rules_failed
+    assert "KeyOnlyWithOwnRole" in render(TEMPLATE, {"StreamKmsKeyArn": KEY_ARN}).rules_failed
+
+
+def test_the_role_has_the_path_the_central_stack_admits():
+    role = render(TEMPLATE).resources["FunctionRole"]["Properties"]
+    assert role["Path"] == "/logrelay/"
+    assert "RoleName" not in role  # generated: two stacks in one account never clash
 
 
 def test_forwarding_parameters_must_be_consistent():
@@ -237,6 +326,27 @@ def test_sam_keeps_the_template_role():
 
 
 # --- No lost events --------------------------------------------------------------------------------
+
+
+def test_the_failure_queue_takes_1_mib_messages_and_survives_the_stack_but_not_a_failed_first_create(template):
+    queue = template["Resources"]["FailureQueue"]
+    # A failure record holds the whole payload; 1 MiB is SQS's largest message.
+    assert queue["Properties"]["MaximumMessageSize"] == 1048576
+    assert queue["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert queue["UpdateReplacePolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("metric, alarm", [("DestinationDeliveryFailures", "DestinationDeliveryFailuresAlarm"),
+                                           ("AsyncEventsDropped", "AsyncEventsDroppedAlarm")])
+def test_alarms_on_lost_async_events(metric, alarm):
+    rendered = render(TEMPLATE, {"AlarmTopicArn": "arn:aws:sns:us-east-1:111122223333:ops", "FunctionName": "relay"})
+    props = rendered.resources[alarm]["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", metric)
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": "<Ref Function>"}]
+    assert props["Statistic"] == "Sum"
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and props["Threshold"] == 1
+    assert props["AlarmActions"] == ["arn:aws:sns:us-east-1:111122223333:ops"]
+    assert "AlarmActions" not in render(TEMPLATE).resources[alarm]["Properties"]
 
 
 def test_failed_events_go_to_an_encrypted_queue_kept_14_days(template, function):
@@ -306,8 +416,28 @@ def test_one_subscription_filter_per_listed_log_group(count):
     assert [s["Properties"]["LogGroupName"] for s in subs] == groups
     for s in subs:
         assert s["Properties"]["DestinationArn"] == "<Function.Arn>"
-        assert s["Properties"]["FilterName"] == "logrelay"
         assert s["DependsOn"] == "LogsInvokePermission"
+    # Named after the stack (logrelay-test in these tests) and the slot: distinct, never the function's name.
+    assert [s["Properties"]["FilterName"] for s in subs] == [f"logrelay-test-{i}" for i in range(1, count + 1)]
+
+
+def test_a_log_group_moved_to_another_slot_gets_a_filter_of_another_name():
+    before = {s["Properties"]["LogGroupName"]: s["Properties"]["FilterName"]
+              for s in subscriptions(render(TEMPLATE, {"LogGroupNames": "/ecs/a,/ecs/b,/ecs/c"}))}
+    after = {s["Properties"]["LogGroupName"]: s["Properties"]["FilterName"]
+             for s in subscriptions(render(TEMPLATE, {"LogGroupNames": "/ecs/b,/ecs/c"}))}
+    # /ecs/b moves from slot 2 to slot 1: its new filter is created before the old one is deleted, and the
+    # two names differ, so the creation does not fail with "already exists".
+    assert before["/ecs/b"] != after["/ecs/b"] and before["/ecs/c"] != after["/ecs/c"]
+
+
+def test_the_readmes_manual_subscription_uses_a_name_no_stack_slot_has():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    names = re.findall(r"put-subscription-filter [^\n]*--filter-name (\S+)", readme)
+    assert names, "the README shows no manual put-subscription-filter"
+    for name in names:
+        assert not re.fullmatch(r".*-\d+", name), name
 
 
 def test_slots_match_the_allowed_number_of_log_groups(template):
