@@ -12,12 +12,13 @@
 //! ```no_run
 //! # async fn forward(sdk: aws_config::SdkConfig, event: &[u8], deadline: std::time::Instant)
 //! #     -> Result<(), Box<dyn std::error::Error>> {
-//! use logrelay::forward::{kinesis_client, BatchLimits, Encoder, Format, KinesisSink, RecordSink};
+//! use logrelay::forward::{stream_client, BatchLimits, Encoder, Format, KinesisSink, RecordSink, StreamArn};
 //! use logrelay::payload::{Decoder, MessageType};
 //!
-//! // Once per execution environment:
-//! let client = kinesis_client(&sdk, None).await;
-//! let sink = KinesisSink::new(client, "arn:aws:kinesis:us-east-1:111122223333:stream/central");
+//! // Once per execution environment (the client talks to the stream's Region):
+//! let stream = StreamArn::parse("arn:aws:kinesis:eu-west-1:111122223333:stream/central")?;
+//! let client = stream_client(&sdk, &stream, None).await?;
+//! let sink = KinesisSink::new(client, stream.as_str());
 //! let mut decoder = Decoder::default();
 //! let mut encoder = Encoder::new(Format::Cwl, BatchLimits::default())?;
 //!
