@@ -1,0 +1,43 @@
+"""The README's parameter tables describe exactly the templates' parameters, with their defaults."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from cfn_render import ROOT, load
+
+
+def readme_section(start: str, end: str) -> str:
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    begin = text.index(start)
+    return text[begin:text.index(end, begin)]
+
+
+def table(section: str) -> dict[str, str]:
+    """`| parameter | default | meaning |` rows as {parameter: default}."""
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"\| `([A-Za-z0-9]+)` \| ([^|]*) \|", line)
+        if m:
+            rows[m.group(1)] = m.group(2).strip()
+    return rows
+
+
+def shown_default(value: object) -> str:
+    return "*(empty)*" if str(value) == "" else f"`{value}`"
+
+
+@pytest.mark.parametrize("template, start, end", [
+    ("template.yaml", "#### Parameters", "#### What the stack creates"),
+    ("deploy/central.yaml", "### 1. Central account: the stream", "#### Bringing your own key"),
+])
+def test_the_readme_lists_every_parameter_with_its_default(template, start, end):
+    declared = load(template)["Parameters"]
+    documented = table(readme_section(start, end))
+    assert sorted(documented) == sorted(declared)
+    for name, spec in declared.items():
+        assert documented[name] == shown_default(spec.get("Default", "")), name
