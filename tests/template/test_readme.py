@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
 import pytest
 
-from cfn_render import ROOT, load
+from cfn_render import ACCOUNT_ID, REGION, ROOT, load, render, statements
 
 
 def readme_section(start: str, end: str) -> str:
@@ -41,3 +42,17 @@ def test_the_readme_lists_every_parameter_with_its_default(template, start, end)
     assert sorted(documented) == sorted(declared)
     for name, spec in declared.items():
         assert documented[name] == shown_default(spec.get("Default", "")), name
+
+
+def test_the_key_policy_statement_for_a_key_you_bring_is_the_one_the_stack_writes():
+    section = readme_section("#### Bringing your own key", "#### Archive to S3")
+    (block,) = re.findall(r"```json\n(.*?)```", section, re.S)
+    documented = json.loads(
+        block.replace("REGION", REGION).replace("CENTRAL_ACCOUNT", ACCOUNT_ID))
+    rendered = render("deploy/central.yaml", {"SourceAccountIds": "111111111111,222222222222"})
+    (written,) = [s for s in statements(rendered.resources["StreamKey"]["Properties"]["KeyPolicy"])
+                  if s["Sid"] != "ThisAccount"]
+    documented["Action"] = [documented["Action"]]
+    documented["Resource"] = [documented["Resource"]]
+    written = {k: v for k, v in written.items() if k != "Sid"}
+    assert {k: v for k, v in documented.items() if k != "Sid"} == written
