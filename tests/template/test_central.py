@@ -226,27 +226,42 @@ def test_no_archive_by_default():
     assert "ArchiveBucketName" not in rendered.outputs
 
 
-def test_the_archive_reads_the_stream_with_cloudwatch_logs_decompression_and_partitions_by_account_log_group_and_day():
-    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true"})
+def archive_destination(params):
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true", **params})
     assert ARCHIVE_RESOURCES <= set(rendered.resources)
     props = rendered.resources["Archive"]["Properties"]
     assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
     assert props["KinesisStreamSourceConfiguration"]["KinesisStreamARN"] == "<Stream.Arn>"
     s3 = props["ExtendedS3DestinationConfiguration"]
     assert s3["BucketARN"] == "<ArchiveBucket.Arn>"
+    assert s3["ProcessingConfiguration"]["Enabled"] is True
+    processors = [(p["Type"], {q["ParameterName"]: q["ParameterValue"] for q in p.get("Parameters", [])})
+                  for p in s3["ProcessingConfiguration"]["Processors"]]
+    # cwl records are gzip documents as CloudWatch Logs writes them: decompressed first, lines delimited last.
+    assert processors[0] == ("Decompression", {"CompressionFormat": "GZIP"})
+    assert processors[-1] == ("AppendDelimiterToRecord", {})
+    assert "!{firehose:error-output-type}" in s3["ErrorOutputPrefix"]
+    return s3, dict(processors)
+
+
+def test_the_archive_decompresses_documents_and_partitions_them_by_account_log_group_and_day():
+    s3, processors = archive_destination({})
+    assert "CloudWatchLogProcessing" not in processors  # it would remove owner and logGroup
+    query = processors["MetadataExtraction"]["MetadataExtractionQuery"]
+    assert query == '{account: .owner, logGroup: (.logGroup | ltrimstr("/"))}'
+    assert processors["MetadataExtraction"]["JsonParsingEngine"] == "JQ-1.6"
     assert s3["DynamicPartitioningConfiguration"]["Enabled"] is True
     assert s3["BufferingHints"]["SizeInMBs"] >= 64  # the minimum with dynamic partitioning
-    processors = {p["Type"]: {q["ParameterName"]: q["ParameterValue"] for q in p.get("Parameters", [])}
-                  for p in s3["ProcessingConfiguration"]["Processors"]}
-    assert s3["ProcessingConfiguration"]["Enabled"] is True
-    assert processors["Decompression"] == {"CompressionFormat": "GZIP"}
-    assert processors["CloudWatchLogProcessing"] == {"DataMessageExtraction": "true"}
-    query = processors["MetadataExtraction"]["MetadataExtractionQuery"]
-    assert ".owner" in query and ".logGroup" in query
-    assert processors["MetadataExtraction"]["JsonParsingEngine"] == "JQ-1.6"
     for key in ("partitionKeyFromQuery:account", "partitionKeyFromQuery:logGroup", "timestamp:yyyy/MM/dd"):
         assert "!{" + key + "}" in s3["Prefix"], key
-    assert "!{firehose:error-output-type}" in s3["ErrorOutputPrefix"]
+
+
+def test_the_archive_of_messages_extracts_them_and_files_them_by_day():
+    s3, processors = archive_destination({"ArchiveFormat": "messages"})
+    assert processors["CloudWatchLogProcessing"] == {"DataMessageExtraction": "true"}
+    assert "MetadataExtraction" not in processors
+    assert "DynamicPartitioningConfiguration" not in s3
+    assert s3["Prefix"] == "messages/!{timestamp:yyyy/MM/dd}/"
 
 
 def test_the_archive_bucket_is_encrypted_private_and_expires_objects():
