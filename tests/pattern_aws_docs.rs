@@ -725,7 +725,8 @@ fn regex_page() {
         Pattern::parse("%AUTHORIZED%").unwrap().kind(),
         PatternKind::Regex
     );
-    // Regex inside space-delimited and JSON patterns (CG syntax notes §4.3).
+    // Regex inside space-delimited and JSON patterns (CG: regex "can be incorporated with JSON and
+    // space-delimited filter patterns").
     run(&[
         Row {
             source: "CG regex in a space-delimited field",
