@@ -511,6 +511,19 @@ fn escaped_json_still_matches_through_the_prefilter() {
 }
 
 #[test]
+fn an_occurrence_inside_an_escape_does_not_hide_an_overlapping_one() {
+    // `tat` occurs in the escaped text `\tatat` at 1 (inside the escape `\t`) and, overlapping
+    // it, at 3: the second is a real occurrence in the text "<tab>atat".
+    let set = FilterSet::new(["%ERROR%", "tat"].map(|s| Pattern::parse(s).unwrap()));
+    let mut s = set.scratch();
+    let mut hits = Vec::new();
+    set.eval_escaped(EscapedStr::new("\\tatat").unwrap(), &mut s, |i, _| {
+        hits.push(i)
+    });
+    assert_eq!(hits, vec![1]);
+}
+
+#[test]
 fn hostile_messages_do_not_panic() {
     let patterns = [
         "{ $.a = 1 }",

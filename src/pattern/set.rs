@@ -528,7 +528,18 @@ impl Literals {
         if !self.few.is_empty() {
             for (k, (finder, id)) in self.few.iter().enumerate() {
                 let hit = if self.checked(escaped, k) {
-                    finder.find_iter(hay).any(|start| !in_escape(hay, start))
+                    // Overlapping search: an occurrence inside an escape sequence may hide one
+                    // that starts within it (`tat` in `\tatat` at 1, inside `\t`, and at 3).
+                    let mut pos = 0;
+                    let mut hit = false;
+                    while let Some(i) = hay.get(pos..).and_then(|h| finder.find(h)) {
+                        if !in_escape(hay, pos + i) {
+                            hit = true;
+                            break;
+                        }
+                        pos += i + 1;
+                    }
+                    hit
                 } else {
                     finder.find(hay).is_some()
                 };
