@@ -219,6 +219,57 @@ fn terms() {
     ]);
 }
 
+/// The log events of the current guide's unstructured-terms examples.
+const CG_EVENTS: [&str; 4] = [
+    "[ERROR 400] BAD REQUEST",
+    "[ERROR 401] UNAUTHORIZED REQUEST",
+    "[ERROR 419] MISSING ARGUMENTS",
+    "[ERROR 420] INVALID ARGUMENTS",
+];
+
+#[test]
+fn current_guide_unstructured_examples() {
+    let [e400, e401, e419, e420] = CG_EVENTS;
+    run(&[
+        Row {
+            source: "CG single term: ERROR",
+            pattern: "ERROR",
+            cases: &[(e400, true), (e401, true), (e419, true), (e420, true)],
+        },
+        Row {
+            source: "CG multiple terms: ERROR ARGUMENTS",
+            pattern: "ERROR ARGUMENTS",
+            cases: &[(e400, false), (e401, false), (e419, true), (e420, true)],
+        },
+        Row {
+            source: "CG match any term: ?ERROR ?ARGUMENTS",
+            pattern: "?ERROR ?ARGUMENTS",
+            cases: &[
+                (e400, true),
+                (e401, true),
+                (e419, true),
+                (e420, true),
+                ("[INFO 200] OK", false),
+            ],
+        },
+        Row {
+            source: "CG exclude: ERROR -ARGUMENTS",
+            pattern: "ERROR -ARGUMENTS",
+            cases: &[(e400, true), (e401, true), (e419, false), (e420, false)],
+        },
+        Row {
+            source: "CG ? combined with other terms: ?ERROR ?ARGUMENTS REQUEST",
+            pattern: "?ERROR ?ARGUMENTS REQUEST",
+            cases: &[(e400, true), (e401, true), (e419, false), (e420, false)],
+        },
+        Row {
+            source: "exact phrase on the CG events (ours): \"BAD REQUEST\"",
+            pattern: "\"BAD REQUEST\"",
+            cases: &[(e400, true), (e401, false), (e419, false), (e420, false)],
+        },
+    ]);
+}
+
 #[test]
 fn space_delimited_or() {
     run(&[
