@@ -234,3 +234,32 @@ fn unreadable_file_exits_1() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("/nonexistent/logrelay/messages.txt"));
 }
+
+#[test]
+fn a_quoted_space_is_a_literal_and_question_terms_beside_others_are_ignored() {
+    let o = run(&[
+        "--filter-pattern",
+        "\" \"",
+        "--log-event-messages",
+        "plain",
+        "hello-world",
+        "two words",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"matches\":[{\"eventNumber\":3,\"eventMessage\":\"two words\",\"extractedValues\":{}}]}\n"
+    );
+    let o = run(&[
+        "--filter-pattern",
+        "?ERROR ?ARGUMENTS REQUEST",
+        "--log-event-messages",
+        "[ERROR 419] MISSING ARGUMENTS",
+        "[INFO 200] REQUEST served",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"matches\":[{\"eventNumber\":2,\"eventMessage\":\"[INFO 200] REQUEST served\",\"extractedValues\":{}}]}\n"
+    );
+}
