@@ -34,9 +34,10 @@ pub(crate) enum Ast {
 /// How a term takes part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TermOp {
-    /// Plain term: must occur (within its alternative).
+    /// Plain term: must occur.
     And,
-    /// `?term`: starts a new alternative.
+    /// `?term`: one of the `?` terms must occur — when every term of the pattern is a `?` term;
+    /// otherwise it is ignored (see `semantics::OR_TERMS_IGNORED_WITH_OTHER_TERMS`).
     Or,
     /// `-term`: must not occur.
     Not,
@@ -239,7 +240,8 @@ impl PartialEq for Number {
 /// One field spec of a space-delimited pattern.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum FieldSpec {
-    /// Nothing between two commas (or `[]`): one unnamed field.
+    /// Nothing between two commas: one unnamed field. `[]` (a sole empty spec) is compiled like
+    /// `[...]` (see `semantics::EMPTY_PATTERN_EXTRACTS_EVERY_FIELD`).
     Empty(Span),
     /// `...`: any number of unnamed fields.
     Ellipsis(Span),

@@ -4,6 +4,12 @@
 //! same decisions with their evidence; all were checked against the CloudWatch Logs User Guide,
 //! "Filter pattern syntax for metric filters, subscription filters, filter log events, and Live
 //! Tail" and its subpages, and against real `TestMetricFilter` responses, on 2026-12-01.
+//!
+//! Most constants switch the behaviour where they are read. A few (`TERMS_ARE_SUBSTRINGS`,
+//! `WILDCARD_CONDITIONS_ARE_EXISTENTIAL`, `NULL_EXISTS`, `WILDCARDS_AT_BOTH_ENDS`,
+//! `EMPTY_SPEC_IS_UNNAMED_FIELD`, `NUMERIC_CONDITION_ON_TEXT_IS_FALSE`,
+//! `NON_NUMERIC_METRIC_VALUE_PUBLISHES_NOTHING`) name a behaviour the engine has only one
+//! implementation of; they are here so that the decision and its evidence have one home.
 
 /// A term matches anywhere in the message, also inside a longer word (`ERROR` matches
 /// `ERRORCODE`, as the guide's "Exiting with ERRORCODE: -1" example shows). Case-sensitive.

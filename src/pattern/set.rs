@@ -846,7 +846,8 @@ impl Captures<'_> {
         ))))
     }
 
-    /// The extractedValues as TestMetricFilter would report them (allocates; for CLI/tests).
+    /// The extractedValues as TestMetricFilter would report them (allocates; for CLI/tests): the
+    /// fields of a space-delimited pattern, nothing for other kinds.
     pub fn extracted(&self) -> Vec<(String, String)> {
         match &self.inner {
             CapInner::Empty => Vec::new(),
