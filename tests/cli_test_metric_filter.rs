@@ -62,7 +62,8 @@ fn space_delimited_extracted_values_keep_field_order() {
 }
 
 #[test]
-fn json_extracted_values_are_keyed_by_selector() {
+fn json_patterns_extract_nothing() {
+    // Real TestMetricFilter answers `{}` for JSON patterns: only space-delimited patterns extract.
     let o = run(&[
         "--filter-pattern",
         "{ $.latency > 100 && $.user.id = * }",
@@ -77,8 +78,40 @@ fn json_extracted_values_are_keyed_by_selector() {
         serde_json::json!({"matches": [{
             "eventNumber": 1,
             "eventMessage": "{\"latency\": 250, \"user\": {\"id\": \"u-1\"}}",
-            "extractedValues": {"$.latency": "250", "$.user.id": "u-1"}
+            "extractedValues": {}
         }]})
+    );
+}
+
+#[test]
+fn the_last_field_takes_the_rest_of_the_line() {
+    let o = run(&[
+        "--filter-pattern",
+        "[w1=ERROR, w2]",
+        "--log-event-messages",
+        "ERROR request failed",
+        "WARN request failed",
+        "ERROR",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"matches": [{
+            "eventNumber": 1,
+            "eventMessage": "ERROR request failed",
+            "extractedValues": {"$w1": "ERROR", "$w2": "request failed"}
+        }]})
+    );
+}
+
+#[test]
+fn an_unquoted_term_with_a_symbol_is_rejected_at_its_column() {
+    let o = run(&["--filter-pattern", "ERR*", "--log-event-messages", "ERROR"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: invalid filter pattern: invalid character(s) in term '*': a term with characters other than letters, digits and '_' must be in double quotes at column 4\n    ERR*\n       ^\n"
     );
 }
 
@@ -200,4 +233,33 @@ fn unreadable_file_exits_1() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("/nonexistent/logrelay/messages.txt"));
+}
+
+#[test]
+fn a_quoted_space_is_a_literal_and_question_terms_beside_others_are_ignored() {
+    let o = run(&[
+        "--filter-pattern",
+        "\" \"",
+        "--log-event-messages",
+        "plain",
+        "hello-world",
+        "two words",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"matches\":[{\"eventNumber\":3,\"eventMessage\":\"two words\",\"extractedValues\":{}}]}\n"
+    );
+    let o = run(&[
+        "--filter-pattern",
+        "?ERROR ?ARGUMENTS REQUEST",
+        "--log-event-messages",
+        "[ERROR 419] MISSING ARGUMENTS",
+        "[INFO 200] REQUEST served",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"matches\":[{\"eventNumber\":2,\"eventMessage\":\"[INFO 200] REQUEST served\",\"extractedValues\":{}}]}\n"
+    );
 }

@@ -4,9 +4,14 @@
 //! - OG  = CloudWatch Logs User Guide, older revision "Filter and Pattern Syntax"
 //!   (awsdocs/amazon-cloudwatch-logs-user-guide, doc_source/FilterAndPatternSyntax.md).
 //! - CG  = current User Guide, "Filter pattern syntax for metric filters, subscription filters,
-//!   filter log events, and Live Tail" (as summarised in our syntax notes §1–§4).
+//!   filter log events, and Live Tail", and its pages on matching terms in unstructured, JSON and
+//!   space-delimited log events (read 2026-12-01).
 //! - RX  = current User Guide subpage "Supported regular expressions (regex) syntax".
 //! - CDK = AWS CDK `aws-logs` `FilterPattern` documentation examples.
+//! - CW  = observed `TestMetricFilter` behaviour where the guide is silent or says otherwise
+//!   (`src/pattern/SEMANTICS.md` records each observation).
+//!
+//! Where the guide and CloudWatch disagree, the row follows CloudWatch and says why.
 
 use logrelay::pattern::{FieldValue, Pattern, PatternKind};
 
@@ -126,9 +131,15 @@ fn terms() {
             ],
         },
         Row {
-            source: "CG Match everything: \" \"",
+            // The guide calls `" "` "match everything", but CloudWatch treats it as the literal
+            // one-space term: it does not match `plain` or `hello-world`.
+            source: "CG \" \" (CW: a literal space, not match-all)",
             pattern: "\" \"",
-            cases: &[("[ERROR 400] BAD REQUEST", true), ("nospace", true)],
+            cases: &[
+                ("[ERROR 400] BAD REQUEST", true),
+                ("plain", false),
+                ("hello-world", false),
+            ],
         },
         Row {
             source: "OG Example: Match everything: empty pattern",
@@ -161,13 +172,33 @@ fn terms() {
             cases: &[(OR_MSGS[0], false), (OR_MSGS[1], true), (OR_MSGS[2], false)],
         },
         Row {
-            source: "CDK FilterPattern.anyTermGroup(['ERROR','MainThread'],['WARN','Deadlock'])",
+            source: "CG ?ERROR ?ARGUMENTS REQUEST: the ? terms are ignored",
+            pattern: "?ERROR ?ARGUMENTS REQUEST",
+            cases: &[
+                ("[ERROR 400] BAD REQUEST", true),
+                ("[INFO 200] REQUEST served", true),
+                ("[ERROR 419] MISSING ARGUMENTS", false),
+            ],
+        },
+        Row {
+            source: "CW ?ERROR ?ARGUMENTS -REQUEST behaves as -REQUEST",
+            pattern: "?ERROR ?ARGUMENTS -REQUEST",
+            cases: &[
+                ("[ERROR 419] MISSING ARGUMENTS", true),
+                ("all good", true),
+                ("[ERROR 400] BAD REQUEST", false),
+            ],
+        },
+        Row {
+            // The CDK renders anyTermGroup(['ERROR','MainThread'],['WARN','Deadlock']) like this and
+            // describes it as "either group"; CloudWatch ignores the `?` terms once plain terms are
+            // present, so the pattern needs MainThread and Deadlock.
+            source: "CDK FilterPattern.anyTermGroup rendering (CW: ? terms ignored)",
             pattern: "?\"ERROR\" \"MainThread\" ?\"WARN\" \"Deadlock\"",
             cases: &[
-                ("ERROR in MainThread", true),
-                ("WARN Deadlock detected", true),
-                ("ERROR Deadlock", false),
-                ("WARN MainThread", false),
+                ("ERROR in MainThread", false),
+                ("WARN Deadlock detected", false),
+                ("MainThread Deadlock", true),
             ],
         },
         Row {
@@ -188,23 +219,87 @@ fn terms() {
     ]);
 }
 
+/// The log events of the current guide's unstructured-terms examples.
+const CG_EVENTS: [&str; 4] = [
+    "[ERROR 400] BAD REQUEST",
+    "[ERROR 401] UNAUTHORIZED REQUEST",
+    "[ERROR 419] MISSING ARGUMENTS",
+    "[ERROR 420] INVALID ARGUMENTS",
+];
+
+#[test]
+fn current_guide_unstructured_examples() {
+    let [e400, e401, e419, e420] = CG_EVENTS;
+    run(&[
+        Row {
+            source: "CG single term: ERROR",
+            pattern: "ERROR",
+            cases: &[(e400, true), (e401, true), (e419, true), (e420, true)],
+        },
+        Row {
+            source: "CG multiple terms: ERROR ARGUMENTS",
+            pattern: "ERROR ARGUMENTS",
+            cases: &[(e400, false), (e401, false), (e419, true), (e420, true)],
+        },
+        Row {
+            source: "CG match any term: ?ERROR ?ARGUMENTS",
+            pattern: "?ERROR ?ARGUMENTS",
+            cases: &[
+                (e400, true),
+                (e401, true),
+                (e419, true),
+                (e420, true),
+                ("[INFO 200] OK", false),
+            ],
+        },
+        Row {
+            source: "CG exclude: ERROR -ARGUMENTS",
+            pattern: "ERROR -ARGUMENTS",
+            cases: &[(e400, true), (e401, true), (e419, false), (e420, false)],
+        },
+        Row {
+            source: "CG ? combined with other terms: ?ERROR ?ARGUMENTS REQUEST",
+            pattern: "?ERROR ?ARGUMENTS REQUEST",
+            cases: &[(e400, true), (e401, true), (e419, false), (e420, false)],
+        },
+        Row {
+            source: "exact phrase on the CG events (ours): \"BAD REQUEST\"",
+            pattern: "\"BAD REQUEST\"",
+            cases: &[(e400, true), (e401, false), (e419, false), (e420, false)],
+        },
+    ]);
+}
+
 #[test]
 fn space_delimited_or() {
     run(&[
         Row {
-            source: "OG/CG OR in space-delimited: [w1=ERROR, w2] matches pattern 2",
+            // The current guide: lines "where the first word is ERROR", whatever their length
+            // (the last field takes the rest of the line).
+            source: "CG space-delimited: [w1=ERROR, w2]",
             pattern: "[w1=ERROR, w2]",
-            cases: &[(OR_MSGS[0], false), (OR_MSGS[1], true), (OR_MSGS[2], false)],
+            cases: &[
+                (OR_MSGS[0], true),
+                (OR_MSGS[1], true),
+                (OR_MSGS[2], false),
+                ("ERROR", false),
+                ("ERROR Unable to process the request: disk full", true),
+            ],
         },
         Row {
-            source: "OG/CG OR in space-delimited: [w1=ERROR || w1=WARN, w2] matches 2 and 3",
+            source: "CG space-delimited: [w1=ERROR || w1=WARN, w2]",
             pattern: "[w1=ERROR || w1=WARN, w2]",
-            cases: &[(OR_MSGS[0], false), (OR_MSGS[1], true), (OR_MSGS[2], true)],
+            cases: &[
+                (OR_MSGS[0], true),
+                (OR_MSGS[1], true),
+                (OR_MSGS[2], true),
+                ("INFO message", false),
+            ],
         },
         Row {
             // The old wording ("matches lines containing both ERROR and WARN") contradicts the
-            // field-count rule; the current wording (first word is neither) is implemented.
-            source: "CG OR in space-delimited: [w1!=ERROR && w1!=WARN, w2]",
+            // grammar; the current wording (first word is neither) is implemented.
+            source: "CG space-delimited: [w1!=ERROR && w1!=WARN, w2]",
             pattern: "[w1!=ERROR && w1!=WARN, w2]",
             cases: &[
                 (OR_MSGS[0], false),
@@ -262,27 +357,18 @@ const JSON_SAMPLE: &str = r#"{
 
 #[test]
 fn json_metric_filter_examples() {
-    // OG "JSON Metric Filter Examples": every one of these matches the sample object.
-    let cases: &[(&str, &[(&str, &str)])] = &[
-        (
-            r#"{ $.eventType = "UpdateTrail" }"#,
-            &[("$.eventType", "UpdateTrail")],
-        ),
-        (
-            "{ $.sourceIPAddress != 123.123.* }",
-            &[("$.sourceIPAddress", "111.111.111.111")],
-        ),
-        (
-            r#"{ $.arrayKey[0] = "value" }"#,
-            &[("$.arrayKey[0]", "value")],
-        ),
-        ("{ $.objectList[1].id = 2 }", &[("$.objectList[1].id", "2")]),
-        ("{ $.SomeObject IS NULL }", &[("$.SomeObject", "null")]),
-        ("{ $.SomeOtherObject NOT EXISTS }", &[]),
-        ("{ $.ThisFlag IS TRUE }", &[("$.ThisFlag", "true")]),
-    ];
-    for (pattern, want) in cases {
-        assert_eq!(extracted(pattern, JSON_SAMPLE), pairs(want), "{pattern}");
+    // OG/CG "JSON Metric Filter Examples": every one of these matches the sample object, and (as
+    // for every pattern that is not space-delimited) extracts nothing.
+    for pattern in [
+        r#"{ $.eventType = "UpdateTrail" }"#,
+        "{ $.sourceIPAddress != 123.123.* }",
+        r#"{ $.arrayKey[0] = "value" }"#,
+        "{ $.objectList[1].id = 2 }",
+        "{ $.SomeObject IS NULL }",
+        "{ $.SomeOtherObject NOT EXISTS }",
+        "{ $.ThisFlag IS TRUE }",
+    ] {
+        assert_eq!(extracted(pattern, JSON_SAMPLE), pairs(&[]), "{pattern}");
     }
     // The same filters, turned so that they must not match.
     for pattern in [
@@ -354,15 +440,13 @@ fn json_compound_conditions() {
             cases: &[(COMPOUND_SAMPLE, false)],
         },
     ]);
+    // CW: JSON patterns extract nothing (`extractedValues` is `{}`).
     assert_eq!(
         extracted(
             r#"{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }"#,
             COMPOUND_SAMPLE
         ),
-        pairs(&[
-            ("$.user.id", "1"),
-            ("$.users[0].email", "John.Doe@example.com")
-        ])
+        pairs(&[])
     );
 }
 
@@ -445,12 +529,14 @@ fn json_numeric_comparisons() {
             cases: &[(m, true)],
         },
         Row {
+            // CW: `= 400` also matches the string "400" (but not "400.0").
             source: "OG numeric: { $.errorCode = 400 }",
             pattern: "{ $.errorCode = 400 }",
             cases: &[
                 (m, true),
                 (r#"{"errorCode": 400.0}"#, true),
-                (r#"{"errorCode": "400"}"#, false),
+                (r#"{"errorCode": "400"}"#, true),
+                (r#"{"errorCode": "400.0"}"#, false),
             ],
         },
         Row {
@@ -690,7 +776,8 @@ fn regex_page() {
         Pattern::parse("%AUTHORIZED%").unwrap().kind(),
         PatternKind::Regex
     );
-    // Regex inside space-delimited and JSON patterns (CG syntax notes §4.3).
+    // Regex inside space-delimited and JSON patterns (CG: regex "can be incorporated with JSON and
+    // space-delimited filter patterns").
     run(&[
         Row {
             source: "CG regex in a space-delimited field",
@@ -772,4 +859,304 @@ fn field_values() {
     assert!(p.field_ref("$nosuch").is_err());
     let v = FieldValue::Str("fast".into());
     assert_eq!(v.as_f64(), None);
+}
+
+#[test]
+fn json_wildcard_selectors() {
+    // CG: "You can use the JSON wildcard to select any array element or any JSON object field."
+    // The objects are ours. Each condition is satisfied on its own by any selected value.
+    let order = r#"{"items": [{"sku": "A-1", "qty": 1}, {"sku": "B-7", "qty": 5}],
+                    "labels": {"team": "payments", "tier": "gold"}, "tags": ["x", null]}"#;
+    run(&[
+        Row {
+            source: "CG JSON wildcard over an array: $.items[*].sku",
+            pattern: r#"{ $.items[*].sku = "B-7" }"#,
+            cases: &[
+                (order, true),
+                (r#"{"items": [{"sku": "A-1"}]}"#, false),
+                (r#"{"items": []}"#, false),
+                // `[*]` selects array elements only.
+                (r#"{"items": {"sku": "B-7"}}"#, false),
+            ],
+        },
+        Row {
+            source: "CG JSON wildcard over object fields: $.labels.*",
+            pattern: r#"{ $.labels.* = "gold" }"#,
+            cases: &[
+                (order, true),
+                (r#"{"labels": {"tier": "silver"}}"#, false),
+                (r#"{"labels": ["gold"]}"#, false),
+            ],
+        },
+        Row {
+            source: "CG JSON wildcard at the root: $.*",
+            pattern: "{ $.* = 42 }",
+            cases: &[(r#"{"a": 1, "b": 42}"#, true), (r#"{"a": 1}"#, false)],
+        },
+        Row {
+            source: "CW two wildcard conditions are satisfied by different elements",
+            pattern: r#"{ $.items[*].sku = "A-1" && $.items[*].qty = 5 }"#,
+            cases: &[
+                (order, true),
+                (r#"{"items": [{"sku": "A-1", "qty": 1}]}"#, false),
+            ],
+        },
+        Row {
+            source: "CW numeric condition under a wildcard",
+            pattern: "{ $.items[*].qty > 3 }",
+            cases: &[(order, true), (r#"{"items": [{"qty": 2}]}"#, false)],
+        },
+        Row {
+            source: "CW NOT EXISTS under a wildcard: nothing selected",
+            pattern: "{ $.items[*].price NOT EXISTS }",
+            cases: &[(order, true), (r#"{"items": [{"price": 3}]}"#, false)],
+        },
+        Row {
+            source: "CW IS NULL under a wildcard",
+            pattern: "{ $.tags[*] IS NULL }",
+            cases: &[(order, true), (r#"{"tags": ["x"]}"#, false)],
+        },
+    ]);
+    // Quotas: one wildcard per selector, three wildcard selectors per pattern.
+    assert!(Pattern::parse("{ $.a[*].b[*] = 1 }").is_err());
+    assert!(Pattern::parse("{ $.*.b[*] = 1 }").is_err());
+    assert!(Pattern::parse("{ $.a[*] = 1 || $.b[*] = 1 || $.c.* = 1 }").is_ok());
+    let e = Pattern::parse("{ $.a[*] = 1 || $.b[*] = 1 || $.c.* = 1 || $.d[*] = 1 }").unwrap_err();
+    assert_eq!(e.column(), 44, "{e}");
+}
+
+#[test]
+fn json_bracket_notation() {
+    // CG: a key with a period is selected with bracket notation; it names the flat key, not a path.
+    let m = r#"{"cluster.name": "flat", "cluster": {"name": "nested"}}"#;
+    run(&[
+        Row {
+            source: "CG $.['cluster.name'] selects the flat key",
+            pattern: r#"{ $.['cluster.name'] = "flat" }"#,
+            cases: &[(m, true)],
+        },
+        Row {
+            source: "CG $.['cluster.name'] is not the nested path",
+            pattern: r#"{ $.['cluster.name'] = "nested" }"#,
+            cases: &[(m, false)],
+        },
+        Row {
+            source: "CG dotted path still selects the nested key",
+            pattern: r#"{ $.cluster.name = "nested" }"#,
+            cases: &[(m, true)],
+        },
+        Row {
+            source: "bracket notation inside a path",
+            pattern: r#"{ $.labels.['app.kubernetes.io/name'] = "web" }"#,
+            cases: &[
+                (r#"{"labels": {"app.kubernetes.io/name": "web"}}"#, true),
+                (r#"{"labels": {"app": "web"}}"#, false),
+            ],
+        },
+    ]);
+}
+
+#[test]
+fn json_comparisons_as_cloudwatch_does_them() {
+    // CW (observed in TestMetricFilter), where the guide is silent.
+    run(&[
+        Row {
+            source: "CW = 1 matches the number 1 and the string \"1\", not \"1.0\"",
+            pattern: "{ $.v = 1 }",
+            cases: &[
+                (r#"{"v": 1}"#, true),
+                (r#"{"v": 1.0}"#, true),
+                (r#"{"v": "1"}"#, true),
+                (r#"{"v": "1.0"}"#, false),
+                (r#"{"v": true}"#, false),
+                (r#"{"v": [1]}"#, false),
+            ],
+        },
+        Row {
+            source: "CW != 1 matches every string and every other number",
+            pattern: "{ $.v != 1 }",
+            cases: &[
+                (r#"{"v": 2}"#, true),
+                (r#"{"v": "abc"}"#, true),
+                (r#"{"v": 1}"#, false),
+                (r#"{"v": null}"#, false),
+                (r#"{"v": false}"#, false),
+                (r#"{"v": [2]}"#, false),
+                (r#"{"v": {"w": 2}}"#, false),
+                (r#"{"w": 2}"#, false),
+            ],
+        },
+        Row {
+            source: "CW = true is the string \"true\"",
+            pattern: "{ $.v = true }",
+            cases: &[(r#"{"v": "true"}"#, true), (r#"{"v": true}"#, false)],
+        },
+        Row {
+            source: "CW IS NULL matches an array that holds null",
+            pattern: "{ $.v IS NULL }",
+            cases: &[
+                (r#"{"v": null}"#, true),
+                (r#"{"v": [1, null]}"#, true),
+                (r#"{"v": [1]}"#, false),
+                (r#"{"w": null}"#, false),
+            ],
+        },
+        Row {
+            source: "CW a path does not descend into arrays implicitly",
+            pattern: "{ $.items.id = 1 }",
+            cases: &[
+                (r#"{"items": [{"id": 1}]}"#, false),
+                (r#"{"items": {"id": 1}}"#, true),
+            ],
+        },
+        Row {
+            source: "CW relational operators do not compare numeric strings",
+            pattern: "{ $.v > 5 }",
+            cases: &[(r#"{"v": "6"}"#, false), (r#"{"v": 6}"#, true)],
+        },
+    ]);
+    // CW: `= null` is an invalid pattern (use IS NULL).
+    let e = Pattern::parse("{ $.v = null }").unwrap_err();
+    assert_eq!(e.column(), 9, "{e}");
+    assert!(Pattern::parse(r#"{ $.v = "null" }"#).is_ok());
+}
+
+#[test]
+fn space_delimited_surplus_goes_to_the_last_field() {
+    // CW and the current guide's [w1=ERROR, w2] examples: the last field takes the rest of the
+    // line verbatim.
+    assert_eq!(
+        extracted("[w1=ERROR, w2]", "ERROR request failed"),
+        pairs(&[("$w1", "ERROR"), ("$w2", "request failed")])
+    );
+    assert_eq!(
+        extracted(
+            "[w1=ERROR, w2]",
+            "ERROR  Unable to process \"the request\" [now]"
+        ),
+        pairs(&[
+            ("$w1", "ERROR"),
+            ("$w2", "Unable to process \"the request\" [now]")
+        ])
+    );
+    // A seven-field pattern on a line with eight fields: `$bytes` holds the last two.
+    assert_eq!(
+        extracted(
+            "[ip, user, username, timestamp, request, status_code, bytes]",
+            r#"127.0.0.1 Prod frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534 extra"#
+        ),
+        pairs(&[
+            ("$ip", "127.0.0.1"),
+            ("$user", "Prod"),
+            ("$username", "frank"),
+            ("$timestamp", "10/Oct/2000:13:25:15 -0700"),
+            ("$request", "GET /index.html HTTP/1.0"),
+            ("$status_code", "404"),
+            ("$bytes", "1534 extra"),
+        ])
+    );
+    // Fewer fields than specs never match.
+    assert!(Pattern::parse("[a, b, c]")
+        .unwrap()
+        .test("one two")
+        .is_none());
+    // `[]` matches every message and extracts every field by position.
+    assert_eq!(
+        extracted("[]", "a b \"c d\""),
+        pairs(&[("$1", "a"), ("$2", "b"), ("$3", "c d")])
+    );
+    assert_eq!(extracted("[]", ""), pairs(&[]));
+    // A metric value on the last field sees the whole rest of the line.
+    let p = Pattern::parse("[w1, w2]").unwrap();
+    let w2 = p.field_ref("$w2").unwrap();
+    let pos = p.field_ref("$2").unwrap();
+    let set = logrelay::pattern::FilterSet::new([p]);
+    let mut s = set.scratch();
+    let mut seen = Vec::new();
+    set.eval("latency 12 ms", &mut s, |_, c| {
+        for r in [&w2, &pos] {
+            seen.push(c.get(r).and_then(|v| v.to_text().map(|t| t.into_owned())));
+        }
+    });
+    assert_eq!(
+        seen,
+        vec![Some("12 ms".to_owned()), Some("12 ms".to_owned())]
+    );
+}
+
+#[test]
+fn regex_hex_escapes_and_open_repetition() {
+    run(&[
+        Row {
+            source: "RX \\xhh: %\\x3A% matches ':'",
+            pattern: r"%\x3A%",
+            cases: &[("a:b", true), ("ab", false)],
+        },
+        Row {
+            source: "RX \\xhh matches a symbol the subset forbids: %\\x21%",
+            pattern: r"%\x21%",
+            cases: &[("hello!", true), ("hello", false)],
+        },
+        Row {
+            source: "RX \\xhh: %\\x28% matches '('",
+            pattern: r"%\x28\d+\x29%",
+            cases: &[("code (42)", true), ("code 42", false)],
+        },
+        Row {
+            source: "RX {m,n}: n omitted",
+            pattern: "%^a{2,}$%",
+            cases: &[("aa", true), ("aaaa", true), ("a", false)],
+        },
+        Row {
+            source: "RX {m,n}: m omitted",
+            pattern: "%^a{,2}b%",
+            cases: &[("b", true), ("aab", true), ("aaab", false)],
+        },
+        Row {
+            source: "RX {,n} inside a class stays literal",
+            pattern: "%[{,]%",
+            cases: &[("a,b", true), ("a{b", true), ("a0b", false)],
+        },
+    ]);
+    for bad in [r"%\x%", r"%\x4%", r"%\xZZ%", r"%\xE9%"] {
+        let e = Pattern::parse(bad).unwrap_err();
+        assert_eq!(e.column(), 2, "{bad}: {e}");
+    }
+}
+
+#[test]
+fn what_cloudwatch_rejects() {
+    // CG: terms with characters other than alphanumerics and underscore "must be placed in double
+    // quotation marks"; CloudWatch rejects them unquoted. (pattern, 1-based column of the error)
+    for (bad, column) in [
+        ("ERR*", 4),
+        ("user@host", 5),
+        ("ERROR:", 6),
+        ("ERROR -foo-bar", 11),
+        ("?ERROR ?a.b", 10),
+        ("{ $.email = John@example.com }", 17),
+        ("[ip, user = a/b]", 14),
+    ] {
+        let e = Pattern::parse(bad).unwrap_err();
+        assert_eq!(e.column(), column, "{bad}: {e}");
+    }
+    let e = Pattern::parse("ERR*").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("invalid character(s) in term '*'"),
+        "{e}"
+    );
+    // The same text quoted is fine, and the guide's own unquoted values stay valid.
+    for ok in [
+        "\"ERR*\"",
+        "\"user@host\"",
+        "{ $.email = \"John@example.com\" }",
+        "{ $.sourceIPAddress != 123.123.* }",
+        "ERROR_CODE 404",
+        "[ip, user, ..., request = *.html*, status_code = 4*]",
+        "{ $.latency > +1000 } ",
+        "{ $.n < 10e-3 }",
+    ] {
+        assert!(Pattern::parse(ok).is_ok(), "{ok}");
+    }
 }

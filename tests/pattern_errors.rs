@@ -30,7 +30,56 @@ const CASES: &[Case] = &[
         4,
     ),
     ("ERROR %foo%", |k| *k == K::RegexWithTerms, 6..11, 7),
-    ("ümlaut \"x", |k| *k == K::UnterminatedQuote, 8..9, 8),
+    ("\"ümlaut\" \"x", |k| *k == K::UnterminatedQuote, 10..11, 10),
+    (
+        "ERR*",
+        |k| *k == K::InvalidTermCharacters("*".to_owned()),
+        3..4,
+        4,
+    ),
+    (
+        "ERROR user@host:22",
+        |k| *k == K::InvalidTermCharacters("@:".to_owned()),
+        10..16,
+        11,
+    ),
+    (
+        "ümlaut",
+        |k| *k == K::InvalidTermCharacters("ü".to_owned()),
+        0..2,
+        1,
+    ),
+    (
+        "{ $.email = John@example.com }",
+        |k| *k == K::InvalidValueCharacters("@".to_owned()),
+        16..17,
+        17,
+    ),
+    (
+        "{ $.v != null }",
+        |k| *k == K::NullComparison("!="),
+        9..13,
+        10,
+    ),
+    (
+        "{ $.a[*].b.* = 1 }",
+        |k| matches!(k, K::TooManyWildcards(_)),
+        10..12,
+        11,
+    ),
+    (
+        "{ $.['a.b = 1 }",
+        |k| matches!(k, K::InvalidSelector(_)),
+        5..6,
+        6,
+    ),
+    (
+        "{ $.a[*x] = 1 }",
+        |k| matches!(k, K::Expected { found, .. } if found == "'x'"),
+        7..8,
+        8,
+    ),
+    (r"%\xG1%", |k| matches!(k, K::RegexInvalid(_)), 1..5, 2),
     // JSON
     ("{ $.a = 1", |k| *k == K::UnclosedBrace, 0..1, 1),
     (
@@ -53,7 +102,7 @@ const CASES: &[Case] = &[
         4,
     ),
     (
-        "{ $.a[*] = 1 }",
+        "{ $.a[-1] = 1 }",
         |k| matches!(k, K::InvalidSelector(_)),
         5..7,
         6,
@@ -234,8 +283,8 @@ fn rendering() {
 fn length_limit() {
     let ok = "a".repeat(MAX_PATTERN_CHARS);
     assert!(Pattern::parse(&ok).is_ok());
-    // 1024 characters of 2 bytes each is still within the limit (characters, not bytes).
-    assert!(Pattern::parse(&"é".repeat(MAX_PATTERN_CHARS)).is_ok());
+    // 1024 characters, most of 2 bytes each, is still within the limit (characters, not bytes).
+    assert!(Pattern::parse(&format!("\"{}\"", "é".repeat(MAX_PATTERN_CHARS - 2))).is_ok());
     let long = "a".repeat(MAX_PATTERN_CHARS + 5);
     let e = Pattern::parse(&long).unwrap_err();
     assert_eq!(

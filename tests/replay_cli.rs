@@ -317,3 +317,215 @@ fn an_invalid_pattern_is_a_usage_error_with_the_column() {
     assert!(stderr.contains("column"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// Every EMF datapoint of `metric` in `file`: (timestamp of the minute, value, dimension values
+/// by name), in file order.
+fn emf_points(file: &Path, metric: &str) -> Vec<(i64, f64, serde_json::Map<String, Value>)> {
+    let mut out = Vec::new();
+    for line in std::fs::read_to_string(file).unwrap().lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let Some(values) = v.get(metric) else {
+            continue;
+        };
+        let ts = v["_aws"]["Timestamp"].as_i64().unwrap();
+        let mut dims = serde_json::Map::new();
+        for name in v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+            .as_array()
+            .unwrap()
+        {
+            let name = name.as_str().unwrap();
+            dims.insert(name.to_owned(), v[name].clone());
+        }
+        let values = match values {
+            Value::Array(a) => a.iter().map(|x| x.as_f64().unwrap()).collect(),
+            x => vec![x.as_f64().unwrap()],
+        };
+        for value in values {
+            out.push((ts, value, dims.clone()));
+        }
+    }
+    out
+}
+
+fn timestamps(name: &str) -> Vec<i64> {
+    decoded(name)["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["timestamp"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn combined_access_logs_with_a_seven_field_pattern() {
+    // Combined-format lines carry two fields more than the common log format; a seven-field
+    // pattern still matches them (its last field, `bytes`, takes the rest of the line), as in
+    // CloudWatch. A line with fewer fields does not match.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("filters.json");
+    let metrics_file = dir.path().join("metrics.emf");
+    std::fs::write(
+        &config,
+        r#"{"metricFilters":[
+            {"filterName":"5xx","filterPattern":"[ip, identity, user, timestamp, request, status_code = 5*, bytes]",
+             "logGroupName":"/aws/elasticbeanstalk/shop-web/var/log/nginx/access.log",
+             "metricTransformations":[{"metricName":"ServerErrors","metricNamespace":"Shop","metricValue":"1","defaultValue":0}]},
+            {"filterName":"bytes","filterPattern":"[ip, identity, user, timestamp, request, status_code, bytes, referrer, agent]",
+             "logGroupName":"/aws/elasticbeanstalk/shop-web/var/log/nginx/access.log",
+             "metricTransformations":[{"metricName":"BytesSent","metricNamespace":"Shop","metricValue":"$bytes"}]}
+        ]}"#,
+    )
+    .unwrap();
+    let out = replay(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--metrics-out",
+            metrics_file.to_str().unwrap(),
+        ],
+        &[event("combined-access-log.json")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    let msgs = messages("combined-access-log.json");
+    // Access-log lines have seven fields (common format) or nine (combined: they end with the
+    // quoted user agent); the last line of the fixture is free text of three words.
+    let fields = |m: &str| match (m.starts_with("10."), m.ends_with('"')) {
+        (true, true) => 9,
+        (true, false) => 7,
+        _ => 3,
+    };
+    let status = |m: &str| m.split(' ').nth(8).map(str::to_owned);
+    let five_xx: Vec<bool> = msgs
+        .iter()
+        .map(|m| fields(m) >= 7 && status(m).is_some_and(|s| s.starts_with('5')))
+        .collect();
+    assert_eq!(five_xx.iter().filter(|x| **x).count(), 3);
+    assert_eq!(s["metrics"]["Shop"]["ServerErrors"], 3.0);
+    // BytesSent: the lines with all nine fields.
+    let bytes: f64 = msgs
+        .iter()
+        .filter(|m| fields(m) == 9)
+        .map(|m| m.split(' ').nth(9).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(s["metrics"]["Shop"]["BytesSent"], bytes);
+    assert_eq!(bytes, 2326.0 + 173.0 + 88.0);
+
+    // The default value is published once for each event that does not match, also in a minute
+    // with matches; every datapoint falls in the minute of its event's timestamp.
+    let minute = |ts: i64| ts - ts.rem_euclid(60_000);
+    let mut want: Vec<(i64, f64)> = timestamps("combined-access-log.json")
+        .into_iter()
+        .zip(&five_xx)
+        .map(|(ts, hit)| (minute(ts), if *hit { 1.0 } else { 0.0 }))
+        .collect();
+    let mut got: Vec<(i64, f64)> = emf_points(&metrics_file, "ServerErrors")
+        .into_iter()
+        .map(|(ts, v, _)| (ts, v))
+        .collect();
+    want.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    got.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(got, want);
+    assert_eq!(
+        got.iter()
+            .map(|(ts, _)| *ts)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        2,
+        "two minutes: {got:?}"
+    );
+}
+
+#[test]
+fn json_wildcards_over_arrays_and_metric_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("filters.json");
+    let metrics_file = dir.path().join("metrics.emf");
+    std::fs::write(
+        &config,
+        r#"{"metricFilters":[
+            {"filterName":"big-line","filterPattern":"{ $.items[*].qty > 3 }","logGroupName":"/aws/lambda/orders",
+             "metricTransformations":[{"metricName":"BigLines","metricNamespace":"Orders","metricValue":"1",
+               "dimensions":{"Team":"$.labels.team"}}]},
+            {"filterName":"a1-and-5","filterPattern":"{ $.items[*].sku = \"A-1\" && $.items[*].qty = 5 }","logGroupName":"/aws/lambda/orders",
+             "metricTransformations":[{"metricName":"A1AndFive","metricNamespace":"Orders","metricValue":"1"}]},
+            {"filterName":"gold","filterPattern":"{ $.labels.* = \"gold\" }","logGroupName":"/aws/lambda/orders",
+             "metricTransformations":[{"metricName":"Gold","metricNamespace":"Orders","metricValue":"1"}]},
+            {"filterName":"latency","filterPattern":"{ $.latency = * }","logGroupName":"/aws/lambda/orders",
+             "metricTransformations":[{"metricName":"Latency","metricNamespace":"Orders","metricValue":"$.latency"}]}
+        ]}"#,
+    )
+    .unwrap();
+    let out = replay(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--metrics-out",
+            metrics_file.to_str().unwrap(),
+        ],
+        &[event("json-arrays.json")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    let docs: Vec<Value> = messages("json-arrays.json")
+        .iter()
+        .map(|m| serde_json::from_str(m).unwrap())
+        .collect();
+    let items = |d: &Value| d["items"].as_array().cloned().unwrap_or_default();
+    // Each wildcard condition is satisfied on its own, possibly by different elements.
+    let a1_and_5 = docs
+        .iter()
+        .filter(|d| {
+            items(d).iter().any(|i| i["sku"] == "A-1") && items(d).iter().any(|i| i["qty"] == 5)
+        })
+        .count();
+    assert_eq!(a1_and_5, 1);
+    assert_eq!(s["metrics"]["Orders"]["A1AndFive"], a1_and_5 as f64);
+    let gold = docs
+        .iter()
+        .filter(|d| {
+            d["labels"]
+                .as_object()
+                .is_some_and(|l| l.values().any(|v| v == "gold"))
+        })
+        .count();
+    assert_eq!(gold, 2);
+    assert_eq!(s["metrics"]["Orders"]["Gold"], gold as f64);
+    // A match whose dimension field is missing publishes nothing: of the two orders with a line
+    // of more than 3, only the one with a team is counted, under that team.
+    let big: Vec<&Value> = docs
+        .iter()
+        .filter(|d| {
+            items(d)
+                .iter()
+                .any(|i| i["qty"].as_f64().is_some_and(|q| q > 3.0))
+        })
+        .collect();
+    assert_eq!(big.len(), 2);
+    let with_team: Vec<&Value> = big
+        .iter()
+        .copied()
+        .filter(|d| d["labels"]["team"].is_string())
+        .collect();
+    assert_eq!(with_team.len(), 1);
+    assert_eq!(s["metrics"]["Orders"]["BigLines"], 1.0);
+    let points = emf_points(&metrics_file, "BigLines");
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].2["Team"], with_team[0]["labels"]["team"]);
+    // A latency given as a JSON string holding a number publishes that number; "fast" publishes
+    // nothing.
+    let mut latencies: Vec<f64> = emf_points(&metrics_file, "Latency")
+        .into_iter()
+        .map(|(_, v, _)| v)
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    assert_eq!(latencies, vec![11.5, 20.0]);
+}

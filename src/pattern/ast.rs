@@ -19,7 +19,7 @@ impl PartialEq for Span {
 /// A whole pattern.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Ast {
-    /// Empty, whitespace-only or `" "`.
+    /// Empty or whitespace-only.
     MatchAll,
     /// Unstructured terms, in source order.
     Terms(Vec<TermItem>),
@@ -34,9 +34,10 @@ pub(crate) enum Ast {
 /// How a term takes part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TermOp {
-    /// Plain term: must occur (within its alternative).
+    /// Plain term: must occur.
     And,
-    /// `?term`: starts a new alternative.
+    /// `?term`: one of the `?` terms must occur — when every term of the pattern is a `?` term;
+    /// otherwise it is ignored (see `semantics::OR_TERMS_IGNORED_WITH_OTHER_TERMS`).
     Or,
     /// `-term`: must not occur.
     Not,
@@ -95,8 +96,40 @@ pub(crate) struct Selector {
 /// One selector step.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Step {
+    /// `.name` or `['any key']`.
     Key(String),
+    /// `[3]`.
     Index(usize),
+    /// `[*]`: every element of an array.
+    AnyIndex,
+    /// `.*`: every field of an object.
+    AnyKey,
+}
+
+impl Step {
+    /// Whether the step is a JSON wildcard (`[*]`, `.*`).
+    pub fn is_wildcard(&self) -> bool {
+        matches!(self, Step::AnyIndex | Step::AnyKey)
+    }
+}
+
+/// Whether a key can be written after a `.` (otherwise it is printed as `['key']`).
+pub(crate) fn is_plain_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Writes one selector step in its normalised form.
+pub(crate) fn write_step(f: &mut impl fmt::Write, s: &Step) -> fmt::Result {
+    match s {
+        Step::Key(k) if is_plain_key(k) => write!(f, ".{k}"),
+        Step::Key(k) if k.contains('\'') => write!(f, ".[\"{k}\"]"),
+        Step::Key(k) => write!(f, ".['{k}']"),
+        Step::Index(i) => write!(f, "[{i}]"),
+        Step::AnyIndex => f.write_str("[*]"),
+        Step::AnyKey => f.write_str(".*"),
+    }
 }
 
 /// What a condition tests.
@@ -207,7 +240,8 @@ impl PartialEq for Number {
 /// One field spec of a space-delimited pattern.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum FieldSpec {
-    /// Nothing between two commas (or `[]`): one unnamed field.
+    /// Nothing between two commas: one unnamed field. `[]` (a sole empty spec) is compiled like
+    /// `[...]` (see `semantics::EMPTY_PATTERN_EXTRACTS_EVERY_FIELD`).
     Empty(Span),
     /// `...`: any number of unnamed fields.
     Ellipsis(Span),
@@ -268,10 +302,7 @@ impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_char('$')?;
         for s in &self.steps {
-            match s {
-                Step::Key(k) => write!(f, ".{k}")?,
-                Step::Index(i) => write!(f, "[{i}]")?,
-            }
+            write_step(f, s)?;
         }
         Ok(())
     }

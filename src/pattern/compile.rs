@@ -18,7 +18,7 @@ pub(crate) enum Matcher {
     Space(SpaceMatcher),
 }
 
-/// Terms in disjunctive normal form, as indices into `literals`.
+/// Terms, as indices into `literals`: `?` alternatives, or the plain terms as one alternative.
 #[derive(Debug)]
 pub(crate) struct TermsMatcher {
     /// Distinct term texts of this pattern.
@@ -46,9 +46,20 @@ impl TermsMatcher {
 /// A compiled comparison on a string-ish value.
 #[derive(Debug)]
 pub(crate) enum Check {
-    Str { pat: StrPat, negate: bool },
-    Num { op: CmpOp, value: f64 },
-    Regex { index: usize, negate: bool },
+    Str {
+        pat: StrPat,
+        negate: bool,
+    },
+    /// `text` is the number as written in the pattern.
+    Num {
+        op: CmpOp,
+        value: f64,
+        text: String,
+    },
+    Regex {
+        index: usize,
+        negate: bool,
+    },
 }
 
 fn num_cmp(op: CmpOp, a: f64, b: f64) -> bool {
@@ -69,7 +80,11 @@ impl Check {
         regexes: &mut Vec<regex::Regex>,
     ) -> Result<Check, PatternError> {
         Ok(match v {
-            Value::Num(n) => Check::Num { op, value: n.value },
+            Value::Num(n) => Check::Num {
+                op,
+                value: n.value,
+                text: n.text.clone(),
+            },
             Value::Str(p) => Check::Str {
                 pat: p.clone(),
                 negate: op == CmpOp::Ne,
@@ -91,7 +106,7 @@ impl Check {
             Check::Regex { index, negate } => {
                 regexes.get(*index).is_some_and(|r| r.is_match(s)) != *negate
             }
-            Check::Num { op, value } => {
+            Check::Num { op, value, .. } => {
                 semantics::parse_number(s).is_some_and(|v| num_cmp(*op, v, *value))
             }
         }
@@ -100,10 +115,12 @@ impl Check {
     /// On a JSON node.
     fn on_json(&self, node: &Json, regexes: &[regex::Regex]) -> bool {
         match (self, node) {
-            (Check::Num { .. }, Json::String(s)) => {
-                semantics::NUMERIC_CONDITIONS_SEE_NUMERIC_STRINGS && self.on_text(s, regexes)
-            }
-            (Check::Num { op, value }, Json::Number(n)) => {
+            (Check::Num { op, text, .. }, Json::String(s)) => match op {
+                CmpOp::Eq if semantics::NUMERIC_EQUALITY_SEES_STRING_TEXT => s == text,
+                CmpOp::Ne if semantics::NUMERIC_INEQUALITY_MATCHES_STRINGS => true,
+                _ => semantics::NUMERIC_CONDITIONS_SEE_NUMERIC_STRINGS && self.on_text(s, regexes),
+            },
+            (Check::Num { op, value, .. }, Json::Number(n)) => {
                 n.as_f64().is_some_and(|v| num_cmp(*op, v, *value))
             }
             (_, Json::String(s)) => self.on_text(s, regexes),
@@ -170,12 +187,10 @@ pub(crate) enum JsonTest {
 pub(crate) struct JsonMatcher {
     pub expr: Expr<(Vec<Step>, JsonTest)>,
     pub regexes: Vec<regex::Regex>,
-    /// Distinct selectors in order of first appearance, with their printed form (for
-    /// extractedValues).
-    pub selectors: Vec<(String, Vec<Step>)>,
 }
 
-/// Follows `steps` from `root`.
+/// Follows `steps` from `root` to the one value they select (None for wildcard steps: use
+/// [`any_selected`]).
 pub(crate) fn resolve<'v>(root: &'v Json, steps: &[Step]) -> Option<&'v Json> {
     let mut node = root;
     for s in steps {
@@ -188,21 +203,40 @@ pub(crate) fn resolve<'v>(root: &'v Json, steps: &[Step]) -> Option<&'v Json> {
     Some(node)
 }
 
+/// Whether some value selected by `steps` (every element at a `[*]`, every field at a `.*`)
+/// satisfies `f`. Never descends into an array without an index or `[*]`
+/// ([`semantics::NO_IMPLICIT_ARRAY_DESCENT`]).
+pub(crate) fn any_selected(root: &Json, steps: &[Step], f: &mut dyn FnMut(&Json) -> bool) -> bool {
+    let Some((first, rest)) = steps.split_first() else {
+        return f(root);
+    };
+    match (first, root) {
+        (Step::Key(k), Json::Object(m)) => {
+            m.get(k.as_str()).is_some_and(|n| any_selected(n, rest, f))
+        }
+        (Step::Index(i), Json::Array(a)) => a.get(*i).is_some_and(|n| any_selected(n, rest, f)),
+        (Step::AnyIndex, Json::Array(a)) => a.iter().any(|n| any_selected(n, rest, f)),
+        (Step::AnyKey, Json::Object(m)) => m.values().any(|n| any_selected(n, rest, f)),
+        _ => false,
+    }
+}
+
 impl JsonMatcher {
     /// Evaluates on a parsed message (which must be an object).
     pub fn matches(&self, root: &Json) -> bool {
         if semantics::JSON_REQUIRES_WHOLE_OBJECT && !root.is_object() {
             return false;
         }
-        eval_expr(&self.expr, &mut |(steps, test)| {
-            let node = resolve(root, steps);
-            match test {
-                JsonTest::NotExists => node.is_none(),
-                JsonTest::IsNull => matches!(node, Some(Json::Null)),
-                JsonTest::IsTrue => matches!(node, Some(Json::Bool(true))),
-                JsonTest::IsFalse => matches!(node, Some(Json::Bool(false))),
-                JsonTest::Check(c) => node.is_some_and(|n| c.on_json(n, &self.regexes)),
-            }
+        eval_expr(&self.expr, &mut |(steps, test)| match test {
+            JsonTest::NotExists => !any_selected(root, steps, &mut |_| true),
+            JsonTest::IsNull => any_selected(root, steps, &mut |n| match n {
+                Json::Null => true,
+                Json::Array(a) => semantics::IS_NULL_SEES_NULL_IN_ARRAY && a.contains(&Json::Null),
+                _ => false,
+            }),
+            JsonTest::IsTrue => any_selected(root, steps, &mut |n| *n == Json::Bool(true)),
+            JsonTest::IsFalse => any_selected(root, steps, &mut |n| *n == Json::Bool(false)),
+            JsonTest::Check(c) => any_selected(root, steps, &mut |n| c.on_json(n, &self.regexes)),
         })
     }
 }
@@ -231,30 +265,31 @@ impl SpaceMatcher {
         self.specs.len() - usize::from(self.ellipsis.is_some())
     }
 
-    /// Maps spec index → field index for an event with `n` fields, if the count fits.
+    /// Where the specs land for an event with `n` fields; None if it has too few. Without `...`
+    /// the last spec takes the surplus ([`semantics::LAST_FIELD_TAKES_SURPLUS`]).
     pub fn layout(&self, n: usize) -> Option<Layout> {
         let fixed = self.fixed();
-        match self.ellipsis {
-            None => (n == fixed).then_some(Layout {
-                ellipsis: None,
-                extra: 0,
-            }),
-            Some(e) => n.checked_sub(fixed).map(|extra| Layout {
-                ellipsis: Some(e),
-                extra,
-            }),
+        let extra = n.checked_sub(fixed)?;
+        if self.ellipsis.is_none() && extra > 0 && !semantics::LAST_FIELD_TAKES_SURPLUS {
+            return None;
         }
+        Some(Layout {
+            ellipsis: self.ellipsis,
+            extra,
+            last: self.specs.len().saturating_sub(1),
+        })
     }
 
-    /// Evaluates on the split fields (`text(i)` gives field i).
-    pub fn matches<'m>(&self, n: usize, text: impl Fn(usize) -> &'m str) -> bool {
-        let Some(layout) = self.layout(n) else {
-            return false;
-        };
+    /// Evaluates with the given layout; `text(range)` gives the text covering a range of fields.
+    pub fn matches<'m>(
+        &self,
+        layout: Layout,
+        text: impl Fn(std::ops::Range<usize>) -> &'m str,
+    ) -> bool {
         self.specs.iter().all(|s| match &s.cond {
             None => true,
             Some(e) => eval_expr(e, &mut |(spec, check)| {
-                check.on_text(text(layout.field_of(*spec)), &self.regexes)
+                check.on_text(text(layout.fields_of(*spec)), &self.regexes)
             }),
         })
     }
@@ -264,23 +299,28 @@ impl SpaceMatcher {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Layout {
     ellipsis: Option<usize>,
-    /// Fields covered by the ellipsis.
+    /// Fields beyond one per spec: covered by the ellipsis, or else by the last spec.
     extra: usize,
+    /// Index of the last spec.
+    last: usize,
 }
 
 impl Layout {
-    /// Field index of a (non-ellipsis) spec.
-    pub fn field_of(&self, spec: usize) -> usize {
+    /// The fields a spec covers.
+    pub fn fields_of(&self, spec: usize) -> std::ops::Range<usize> {
         match self.ellipsis {
-            Some(e) if spec > e => spec - 1 + self.extra,
-            _ => spec,
+            Some(e) if spec == e => e..e + self.extra,
+            Some(e) if spec > e => spec - 1 + self.extra..spec + self.extra,
+            Some(_) => spec..spec + 1,
+            None if spec == self.last => spec..spec + 1 + self.extra,
+            None => spec..spec + 1,
         }
     }
 
-    /// The spec covering field `i` (None: covered by the ellipsis).
+    /// The spec covering field `i` in a pattern with `...` (None: covered by the ellipsis).
     pub fn spec_of(&self, i: usize) -> Option<usize> {
         match self.ellipsis {
-            None => Some(i),
+            None => Some(i.min(self.last)),
             Some(e) if i < e => Some(i),
             Some(e) if i < e + self.extra => None,
             Some(_) => Some(i + 1 - self.extra),
@@ -307,19 +347,6 @@ fn map_expr<C, D>(
     })
 }
 
-/// Prints a selector in its normalised form (`$.a[0].b`).
-pub(crate) fn selector_text(steps: &[Step]) -> String {
-    let mut s = String::from("$");
-    for st in steps {
-        // Writing to a String cannot fail.
-        let _ = match st {
-            Step::Key(k) => write!(s, ".{k}"),
-            Step::Index(i) => write!(s, "[{i}]"),
-        };
-    }
-    s
-}
-
 /// Compiles a parsed pattern.
 pub(crate) fn compile(ast: &Ast) -> Result<Matcher, PatternError> {
     Ok(match ast {
@@ -334,18 +361,25 @@ pub(crate) fn compile(ast: &Ast) -> Result<Matcher, PatternError> {
                     literals.len() - 1
                 }
             };
+            // `?` terms count only when every term of the pattern is a `?` term.
+            let ignore_or = semantics::OR_TERMS_IGNORED_WITH_OTHER_TERMS
+                && items.iter().any(|it| it.op != TermOp::Or);
             let mut alternatives: Vec<Vec<usize>> = Vec::new();
+            let mut all: Vec<usize> = Vec::new();
             let mut exclusions = Vec::new();
             for it in items {
+                if ignore_or && it.op == TermOp::Or {
+                    continue;
+                }
                 let i = index(&it.text);
                 match it.op {
                     TermOp::Not => exclusions.push(i),
                     TermOp::Or => alternatives.push(vec![i]),
-                    TermOp::And => match alternatives.last_mut() {
-                        Some(a) => a.push(i),
-                        None => alternatives.push(vec![i]),
-                    },
+                    TermOp::And => all.push(i),
                 }
+            }
+            if !all.is_empty() {
+                alternatives.push(all);
             }
             Matcher::Terms(TermsMatcher {
                 literals,
@@ -355,11 +389,7 @@ pub(crate) fn compile(ast: &Ast) -> Result<Matcher, PatternError> {
         }
         Ast::Json(e) => {
             let mut regexes = Vec::new();
-            let mut selectors: Vec<(String, Vec<Step>)> = Vec::new();
             let expr = map_expr(e, &mut |c: &JsonCond| {
-                if !selectors.iter().any(|(_, s)| *s == c.selector.steps) {
-                    selectors.push((selector_text(&c.selector.steps), c.selector.steps.clone()));
-                }
                 let test = match &c.test {
                     Test::Cmp(op, v) => JsonTest::Check(Check::from_value(*op, v, &mut regexes)?),
                     Test::IsNull => JsonTest::IsNull,
@@ -369,17 +399,19 @@ pub(crate) fn compile(ast: &Ast) -> Result<Matcher, PatternError> {
                 };
                 Ok((c.selector.steps.clone(), test))
             })?;
-            Matcher::Json(JsonMatcher {
-                expr,
-                regexes,
-                selectors,
-            })
+            Matcher::Json(JsonMatcher { expr, regexes })
         }
         Ast::Space(specs) => {
             let names: Vec<Option<&str>> = specs.iter().map(FieldSpec::name).collect();
             let mut regexes = Vec::new();
             let mut out = Vec::with_capacity(specs.len());
             let mut ellipsis = None;
+            // `[]` extracts every field by position, like `[...]`.
+            if semantics::EMPTY_PATTERN_EXTRACTS_EVERY_FIELD
+                && matches!(specs.as_slice(), [FieldSpec::Empty(_)])
+            {
+                ellipsis = Some(0);
+            }
             for (i, s) in specs.iter().enumerate() {
                 if matches!(s, FieldSpec::Ellipsis(_)) {
                     ellipsis = Some(i);
@@ -462,8 +494,7 @@ impl JsonMatcher {
                     // usual form) the quoted key would be the escaped `\"key\"`, and a literal
                     // without quotes serves both forms with one automaton.
                     Step::Key(k) if k.len() >= MIN_REQUIRED_LITERAL => Some(k.clone()),
-                    Step::Key(_) => None,
-                    Step::Index(_) => None,
+                    Step::Key(_) | Step::Index(_) | Step::AnyIndex | Step::AnyKey => None,
                 })
                 .collect();
             if let JsonTest::Check(Check::Str { pat, negate: false }) = test {

@@ -40,7 +40,21 @@ pub enum PatternErrorKind {
         /// What it found (a short description).
         found: String,
     },
-    /// `{ a = 1 }`, `{ $.a..b = 1 }`, `{ $[0] = 1 }` — a malformed JSON selector.
+    /// `ERR*`, `user@host` — an unquoted term with characters other than letters, digits and `_`
+    /// (CloudWatch's own message names the characters: "Invalid character(s) in term '*'").
+    #[error("invalid character(s) in term '{0}': a term with characters other than letters, digits and '_' must be in double quotes")]
+    InvalidTermCharacters(String),
+    /// `{ $.email = John@example.com }` — an unquoted value with characters other than letters,
+    /// digits, `_`, `.`, `-`, `+` and the `*` wildcard.
+    #[error("invalid character(s) in value '{0}': a value with characters other than letters, digits, '_', '.', '-', '+' and '*' must be in double quotes")]
+    InvalidValueCharacters(String),
+    /// `{ $.a = null }` — JSON `null` is tested with `IS NULL`, not compared.
+    #[error("JSON null cannot be compared with '{0}': use IS NULL (or NOT EXISTS)")]
+    NullComparison(&'static str),
+    /// `{ $.a[*].b[*] = 1 }`, or a fourth wildcard selector — more JSON wildcards than AWS allows.
+    #[error("{0}")]
+    TooManyWildcards(&'static str),
+    /// `{ $.a = 1 }`, `{ $.a..b = 1 }`, `{ $[0] = 1 }` — a malformed JSON selector.
     #[error("invalid selector: {0}")]
     InvalidSelector(&'static str),
     /// `{ $.a[99999999999999999999] = 1 }` — an array index that does not fit.

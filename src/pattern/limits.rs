@@ -15,6 +15,18 @@ pub const MAX_PATTERN_CHARS: usize = 1024;
 /// holds exactly one. AWS documents no length limit for one regex beyond the pattern length above.
 pub const MAX_REGEX_PER_PATTERN: usize = 2;
 
+/// Maximum number of JSON wildcards (`[*]`, `.*`) in one selector.
+///
+/// Source: CloudWatch Logs User Guide, "Using filter patterns to match terms in JSON log events",
+/// JSON wildcard quotas (one wildcard per selector). A second wildcard is rejected at parse time.
+pub const MAX_WILDCARDS_PER_SELECTOR: usize = 1;
+
+/// Maximum number of selectors with a JSON wildcard in one filter pattern.
+///
+/// Source: same quota section as [`MAX_WILDCARDS_PER_SELECTOR`] (three wildcard selectors per
+/// filter pattern).
+pub const MAX_WILDCARD_SELECTORS: usize = 3;
+
 /// Maximum number of filter patterns containing a regex per log group, across metric and
 /// subscription filters.
 ///

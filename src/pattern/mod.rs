@@ -37,7 +37,7 @@ use std::sync::Arc;
 /// The kind of a filter pattern, decided by its first character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PatternKind {
-    /// Empty, whitespace-only or `" "`: matches every event.
+    /// Empty or whitespace-only: matches every event.
     MatchAll,
     /// Unstructured terms (`ERROR`, `?ERROR ?WARN`, `"a b" -c`).
     Terms,

@@ -2,7 +2,10 @@
 
 use super::ast::*;
 use super::error::{PatternError, PatternErrorKind as K};
-use super::limits::{MAX_NESTING_DEPTH, MAX_PATTERN_CHARS, MAX_REGEX_PER_PATTERN};
+use super::limits::{
+    MAX_NESTING_DEPTH, MAX_PATTERN_CHARS, MAX_REGEX_PER_PATTERN, MAX_WILDCARDS_PER_SELECTOR,
+    MAX_WILDCARD_SELECTORS,
+};
 use super::regex::validate_regex;
 use super::semantics;
 
@@ -55,7 +58,29 @@ pub(crate) fn parse(src: &str) -> PResult<Ast> {
         p.terms()?
     };
     check_regex_count(src, &ast)?;
+    check_wildcard_count(src, &ast)?;
     Ok(ast)
+}
+
+/// At most [`MAX_WILDCARD_SELECTORS`] conditions of a JSON pattern may use a wildcard selector.
+fn check_wildcard_count(src: &str, ast: &Ast) -> PResult<()> {
+    let Ast::Json(e) = ast else { return Ok(()) };
+    let mut spans = Vec::new();
+    e.for_each_leaf(&mut |c: &JsonCond| {
+        if c.selector.steps.iter().any(Step::is_wildcard) {
+            spans.push(c.selector.span.0.clone());
+        }
+    });
+    match spans.get(MAX_WILDCARD_SELECTORS) {
+        Some(span) => Err(PatternError::new(
+            K::TooManyWildcards(
+                "at most 3 selectors with a wildcard ([*] or .*) are allowed in one filter pattern",
+            ),
+            span.clone(),
+            src,
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_regex_count(src: &str, ast: &Ast) -> PResult<()> {
@@ -90,6 +115,26 @@ fn check_regex_count(src: &str, ast: &Ast) -> PResult<()> {
         ));
     }
     Ok(())
+}
+
+/// The characters of `text` (which starts at byte `offset` of the pattern) that `ok` refuses, and
+/// the span from the first to the last of them; None if there are none.
+fn invalid_chars(
+    text: &str,
+    offset: usize,
+    ok: fn(char) -> bool,
+) -> Option<(std::ops::Range<usize>, String)> {
+    let mut span: Option<std::ops::Range<usize>> = None;
+    let mut chars = String::new();
+    for (i, c) in text.char_indices() {
+        if !ok(c) {
+            let at = offset + i;
+            let start = span.as_ref().map_or(at, |s| s.start);
+            span = Some(start..at + c.len_utf8());
+            chars.push(c);
+        }
+    }
+    span.map(|s| (s, chars))
 }
 
 struct Parser<'s> {
@@ -153,7 +198,6 @@ impl<'s> Parser<'s> {
 
     fn terms(&mut self) -> PResult<Ast> {
         let mut items = Vec::new();
-        let mut sole_quoted = false;
         loop {
             self.skip_ws();
             let Some(c) = self.peek() else { break };
@@ -176,21 +220,21 @@ impl<'s> Parser<'s> {
                     _ => {}
                 }
             }
-            let (text, quoted) = if self.peek() == Some('"') {
+            let text = if self.peek() == Some('"') {
                 let t = self.quoted()?;
                 if let Some(c) = self.peek() {
                     if !c.is_whitespace() {
                         return self.expected("whitespace after the closing quote");
                     }
                 }
-                (t, true)
+                t
             } else {
                 let start = self.pos;
                 while let Some(c) = self.peek() {
                     if c.is_whitespace() {
                         break;
                     }
-                    if !semantics::is_bare_term_char(c) {
+                    if c == '"' {
                         return self.err(
                             K::Expected {
                                 expected:
@@ -210,21 +254,16 @@ impl<'s> Parser<'s> {
                 {
                     return self.err(K::RegexWithTerms, start..self.pos);
                 }
-                (t.to_owned(), false)
+                if let Some((span, chars)) = invalid_chars(t, start, semantics::is_bare_term_char) {
+                    return self.err(K::InvalidTermCharacters(chars), span);
+                }
+                t.to_owned()
             };
-            sole_quoted = quoted;
             items.push(TermItem {
                 op,
                 text,
                 span: Span(item_start..self.pos),
             });
-        }
-        if items.len() == 1
-            && sole_quoted
-            && items[0].op == TermOp::And
-            && semantics::quoted_sole_term_is_match_all(&items[0].text)
-        {
-            return Ok(Ast::MatchAll);
         }
         Ok(Ast::Terms(items))
     }
@@ -344,8 +383,9 @@ impl<'s> Parser<'s> {
         None
     }
 
-    /// A comparison value after `op`. `extra_stop` are characters that end a bare value.
-    fn value(&mut self, op: CmpOp, extra_stop: &[char]) -> PResult<Value> {
+    /// A comparison value after `op`. `extra_stop` are characters that end a bare value; `json`
+    /// says the value is in a JSON pattern (where a bare `null` is rejected).
+    fn value(&mut self, op: CmpOp, extra_stop: &[char], json: bool) -> PResult<Value> {
         self.skip_ws();
         let start = self.pos;
         let v = match self.peek() {
@@ -382,6 +422,13 @@ impl<'s> Parser<'s> {
                 let t = &self.src[start..self.pos];
                 if t.is_empty() {
                     return self.expected("a value (a string, a number or a %regex%)");
+                }
+                if let Some((span, chars)) = invalid_chars(t, start, semantics::is_bare_value_char)
+                {
+                    return self.err(K::InvalidValueCharacters(chars), span);
+                }
+                if json && semantics::NULL_COMPARISON_IS_INVALID && t == "null" {
+                    return self.err(K::NullComparison(op.as_str()), start..self.pos);
                 }
                 match semantics::parse_number(t) {
                     Some(value) => Value::Num(Number {
@@ -439,60 +486,103 @@ impl<'s> Parser<'s> {
             return self.expected("a selector starting with '$' (for example $.eventType)");
         }
         let mut steps = Vec::new();
+        let mut wildcards = 0;
         loop {
-            match self.peek() {
+            let step_start = self.pos;
+            let step = match self.peek() {
                 Some('.') => {
                     let dot = self.pos;
                     self.pos += 1;
-                    let name_start = self.pos;
-                    while let Some(c) = self.peek() {
-                        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    match self.peek() {
+                        Some('*') => {
                             self.pos += 1;
-                        } else {
-                            break;
+                            Step::AnyKey
+                        }
+                        // `$.['cluster.name']`: bracket notation for a key with other characters.
+                        Some('[') => match self.bracket_key()? {
+                            Some(k) => Step::Key(k),
+                            None => {
+                                return self.err(
+                                    K::InvalidSelector(
+                                        "expected a quoted key like ['cluster.name'] after '.'",
+                                    ),
+                                    dot..self.here_span().end,
+                                )
+                            }
+                        },
+                        _ => {
+                            let name_start = self.pos;
+                            while let Some(c) = self.peek() {
+                                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                                    self.pos += 1;
+                                } else {
+                                    break;
+                                }
+                            }
+                            if self.pos == name_start {
+                                return self.err(
+                                    K::InvalidSelector(
+                                        "expected a property name (letters, digits, '-', '_'), '*' or ['key'] after '.'",
+                                    ),
+                                    dot..self.here_span().end.max(dot + 1),
+                                );
+                            }
+                            Step::Key(self.src[name_start..self.pos].to_owned())
                         }
                     }
-                    if self.pos == name_start {
-                        return self.err(
-                            K::InvalidSelector(
-                                "expected a property name (letters, digits, '-', '_') after '.'",
-                            ),
-                            dot..self.here_span().end.max(dot + 1),
-                        );
-                    }
-                    steps.push(Step::Key(self.src[name_start..self.pos].to_owned()));
                 }
                 Some('[') => {
                     let open = self.pos;
-                    if steps.is_empty() {
-                        return self.err(
-                            K::InvalidSelector("an array index must follow a property"),
-                            open..open + 1,
-                        );
-                    }
-                    self.pos += 1;
-                    let num_start = self.pos;
-                    while matches!(self.peek(), Some(c) if c.is_ascii_digit()) {
+                    if let Some(k) = self.bracket_key()? {
+                        Step::Key(k)
+                    } else {
+                        if steps.is_empty() {
+                            return self.err(
+                                K::InvalidSelector("an array index must follow a property"),
+                                open..open + 1,
+                            );
+                        }
                         self.pos += 1;
+                        if self.eat("*") {
+                            if !self.eat("]") {
+                                return self.expected("']' to close the wildcard index [*]");
+                            }
+                            Step::AnyIndex
+                        } else {
+                            let num_start = self.pos;
+                            while matches!(self.peek(), Some(c) if c.is_ascii_digit()) {
+                                self.pos += 1;
+                            }
+                            if self.pos == num_start {
+                                return self.err(
+                                    K::InvalidSelector(
+                                        "expected a non-negative array index like [0], the wildcard [*] or a quoted key ['key']",
+                                    ),
+                                    open..self.here_span().end,
+                                );
+                            }
+                            let Ok(i) = self.src[num_start..self.pos].parse::<usize>() else {
+                                return self.err(K::IndexTooLarge, num_start..self.pos);
+                            };
+                            if !self.eat("]") {
+                                return self.expected("']' to close the array index");
+                            }
+                            Step::Index(i)
+                        }
                     }
-                    if self.pos == num_start {
-                        return self.err(
-                            K::InvalidSelector(
-                                "expected a non-negative array index like [0] (wildcards are not supported)",
-                            ),
-                            open..self.here_span().end,
-                        );
-                    }
-                    let Ok(i) = self.src[num_start..self.pos].parse::<usize>() else {
-                        return self.err(K::IndexTooLarge, num_start..self.pos);
-                    };
-                    if !self.eat("]") {
-                        return self.expected("']' to close the array index");
-                    }
-                    steps.push(Step::Index(i));
                 }
                 _ => break,
+            };
+            if step.is_wildcard() {
+                wildcards += 1;
+                if wildcards > MAX_WILDCARDS_PER_SELECTOR {
+                    return self.err(
+                        K::TooManyWildcards("a selector may hold only one wildcard ([*] or .*)"),
+                        step_start..self.pos,
+                    );
+                }
             }
+            steps.push(step);
         }
         if steps.is_empty() {
             return self.err(
@@ -504,6 +594,35 @@ impl<'s> Parser<'s> {
             steps,
             span: Span(start..self.pos),
         })
+    }
+
+    /// At a `[`: reads `['key']` (or `["key"]`) and returns the key; `None` (cursor unmoved) if
+    /// the bracket holds no quote.
+    fn bracket_key(&mut self) -> PResult<Option<String>> {
+        let open = self.pos;
+        let quote = match self.src[open..self.end].chars().nth(1) {
+            Some(q @ ('\'' | '"')) => q,
+            _ => return Ok(None),
+        };
+        let key_start = open + 2;
+        let Some(len) = self.src[key_start..self.end].find(quote) else {
+            return self.err(
+                K::InvalidSelector("the quoted key is never closed"),
+                open + 1..open + 2,
+            );
+        };
+        let key = self.src[key_start..key_start + len].to_owned();
+        self.pos = key_start + len + 1;
+        if !self.eat("]") {
+            return self.expected("']' after the quoted key");
+        }
+        if key.is_empty() {
+            return self.err(
+                K::InvalidSelector("the quoted key is empty"),
+                open..self.pos,
+            );
+        }
+        Ok(Some(key))
     }
 
     fn word(&self) -> &'s str {
@@ -520,7 +639,7 @@ impl<'s> Parser<'s> {
         let selector = self.selector()?;
         self.skip_ws();
         let test = if let Some(op) = self.op() {
-            Test::Cmp(op, self.value(op, &['}'])?)
+            Test::Cmp(op, self.value(op, &['}'], true)?)
         } else {
             let w_start = self.pos;
             let w = self.word();
@@ -645,7 +764,7 @@ impl<'s> Parser<'s> {
                 self.here_span(),
             );
         };
-        let value = self.value(op, &[',', ']'])?;
+        let value = self.value(op, &[',', ']'], false)?;
         Ok(SpaceCond {
             field,
             field_span: Span(start..end),

@@ -36,6 +36,7 @@ fn translate(src: &str, offset: usize, body: &str) -> Result<String, PatternErro
     }
     let mut out = String::with_capacity(body.len() + 8);
     let mut it = body.char_indices().peekable();
+    let mut in_class = false;
     while let Some((i, c)) = it.next() {
         let at = offset + i;
         if !allowed(c) {
@@ -46,6 +47,19 @@ fn translate(src: &str, offset: usize, body: &str) -> Result<String, PatternErro
             ));
         }
         if c != '\\' {
+            match c {
+                '[' => in_class = true,
+                ']' => in_class = false,
+                // `{,n}`: "either m or n can be omitted".
+                '{' if !in_class
+                    && semantics::REGEX_REPEAT_MIN_MAY_BE_OMITTED
+                    && it.peek().is_some_and(|&(_, n)| n == ',') =>
+                {
+                    out.push_str("{0");
+                    continue;
+                }
+                _ => {}
+            }
             out.push(c);
             continue;
         }
@@ -56,6 +70,28 @@ fn translate(src: &str, offset: usize, body: &str) -> Result<String, PatternErro
                 src,
             ));
         };
+        if n == 'x' && semantics::REGEX_HEX_ESCAPES {
+            // `\xhh`: the ASCII character with that code, escaped for the engine.
+            let hex: String = body[i + 2..].chars().take(2).collect();
+            let code = (hex.len() == 2 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| u8::from_str_radix(&hex, 16).ok())
+                .flatten()
+                .filter(u8::is_ascii);
+            let Some(code) = code else {
+                return Err(PatternError::new(
+                    K::RegexInvalid(
+                        "'\\x' must be followed by two hex digits of an ASCII code (00 to 7F)"
+                            .to_owned(),
+                    ),
+                    at..(at + 2 + hex.len()).min(offset + body.len()),
+                    src,
+                ));
+            };
+            it.next();
+            it.next();
+            out.push_str(&format!("\\x{code:02X}"));
+            continue;
+        }
         if let Some(class) = semantics::regex_class(n) {
             out.push_str(class);
         } else if n.is_ascii_punctuation() && allowed(n) {

@@ -1,10 +1,10 @@
 //! Evaluating many filters on one event with shared work.
 
 use super::ast::Step;
-use super::compile::{resolve, JsonMatcher, Layout, Matcher, SpaceMatcher};
+use super::compile::{resolve, Layout, Matcher, SpaceMatcher};
 use super::error::{PatternError, PatternErrorKind};
 use super::escaped::EscapedStr;
-use super::fields::split_fields;
+use super::fields::{covered_text, split_fields};
 use super::{semantics, FieldRef, Pattern, PatternKind};
 use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
 use serde_json::Value as Json;
@@ -251,19 +251,13 @@ impl FilterSet {
                 Matcher::Regex(r) => r.is_match(message).then_some(CapInner::Empty),
                 Matcher::Terms(t) => self.terms_match(i, t, scratch).then_some(CapInner::Empty),
                 Matcher::Json(m) => match &scratch.json {
-                    Some(root) if m.matches(root) => Some(CapInner::Json { root, m }),
+                    Some(root) if m.matches(root) => Some(CapInner::Json { root }),
                     _ => None,
                 },
                 Matcher::Space(m) => {
                     let fields = scratch.fields.as_slice();
-                    let text = |j: usize| {
-                        fields
-                            .get(j)
-                            .and_then(|&(a, b)| message.get(a..b))
-                            .unwrap_or("")
-                    };
                     match m.layout(fields.len()) {
-                        Some(layout) if m.matches(fields.len(), text) => {
+                        Some(layout) if m.matches(layout, |r| covered_text(message, fields, r)) => {
                             Some(CapInner::Space { fields, m, layout })
                         }
                         _ => None,
@@ -534,7 +528,18 @@ impl Literals {
         if !self.few.is_empty() {
             for (k, (finder, id)) in self.few.iter().enumerate() {
                 let hit = if self.checked(escaped, k) {
-                    finder.find_iter(hay).any(|start| !in_escape(hay, start))
+                    // Overlapping search: an occurrence inside an escape sequence may hide one
+                    // that starts within it (`tat` in `\tatat` at 1, inside `\t`, and at 3).
+                    let mut pos = 0;
+                    let mut hit = false;
+                    while let Some(i) = hay.get(pos..).and_then(|h| finder.find(h)) {
+                        if !in_escape(hay, pos + i) {
+                            hit = true;
+                            break;
+                        }
+                        pos += i + 1;
+                    }
+                    hit
                 } else {
                     finder.find(hay).is_some()
                 };
@@ -735,7 +740,6 @@ enum CapInner<'a> {
     Empty,
     Json {
         root: &'a Json,
-        m: &'a JsonMatcher,
     },
     Space {
         fields: &'a [(usize, usize)],
@@ -813,34 +817,51 @@ impl Captures<'_> {
                 resolve(root, steps).map(json_value)
             }
             (CapInner::Space { fields, layout, .. }, RefTarget::SpaceSpec(spec)) => {
-                self.field_text(fields, layout.field_of(*spec))
+                self.covered(fields, layout.fields_of(*spec))
             }
-            (CapInner::Space { fields, .. }, RefTarget::SpacePos(i)) => self.field_text(fields, *i),
+            // Without `...` positions are specs (the last one may take several fields).
+            (CapInner::Space { fields, m, layout }, RefTarget::SpacePos(i)) => {
+                if m.ellipsis.is_none() {
+                    self.covered(fields, layout.fields_of(*i))
+                } else {
+                    self.covered(fields, *i..*i + 1)
+                }
+            }
             _ => None,
         }
     }
 
-    fn field_text(&self, fields: &[(usize, usize)], i: usize) -> Option<FieldValue<'_>> {
-        let &(a, b) = fields.get(i)?;
-        Some(FieldValue::Str(Cow::Borrowed(self.message().get(a..b)?)))
+    fn covered(
+        &self,
+        fields: &[(usize, usize)],
+        range: std::ops::Range<usize>,
+    ) -> Option<FieldValue<'_>> {
+        if range.is_empty() || range.end > fields.len() {
+            return None;
+        }
+        Some(FieldValue::Str(Cow::Borrowed(covered_text(
+            self.message(),
+            fields,
+            range,
+        ))))
     }
 
-    /// The extractedValues as TestMetricFilter would report them (allocates; for CLI/tests).
+    /// The extractedValues as TestMetricFilter would report them (allocates; for CLI/tests): the
+    /// fields of a space-delimited pattern, nothing for other kinds.
     pub fn extracted(&self) -> Vec<(String, String)> {
         match &self.inner {
             CapInner::Empty => Vec::new(),
-            CapInner::Json { root, m } => m
-                .selectors
-                .iter()
-                .filter_map(|(key, steps)| {
-                    let v = match resolve(root, steps)? {
-                        Json::String(s) => s.clone(),
-                        Json::Number(n) => n.to_string(),
-                        Json::Bool(b) => b.to_string(),
-                        Json::Null => "null".to_owned(),
-                        Json::Array(_) | Json::Object(_) => return None,
+            // Only space-delimited patterns extract values (see
+            // semantics::EXTRACTED_VALUES_ONLY_FOR_SPACE_DELIMITED).
+            CapInner::Json { .. } => Vec::new(),
+            CapInner::Space { fields, m, layout } if m.ellipsis.is_none() => (0..m.specs.len())
+                .map(|j| {
+                    let key = match m.specs.get(j).and_then(|s| s.name.as_deref()) {
+                        Some(n) => format!("${n}"),
+                        None => format!("${}", j + 1),
                     };
-                    Some((key.clone(), v))
+                    let text = covered_text(self.message(), fields, layout.fields_of(j));
+                    (key, text.to_owned())
                 })
                 .collect(),
             CapInner::Space { fields, m, layout } => fields
@@ -886,7 +907,13 @@ pub(crate) fn field_ref(p: &Pattern, reference: &str) -> Result<FieldRef, Patter
                     "a JSON pattern's values are referenced by a selector like $.field, not {reference:?}"
                 ));
             }
-            RefTarget::Json(super::parser::parse_selector(reference)?)
+            let steps = super::parser::parse_selector(reference)?;
+            if steps.iter().any(Step::is_wildcard) {
+                return err(format!(
+                    "{reference} holds a wildcard and so may select many values; a metric value or dimension must select one"
+                ));
+            }
+            RefTarget::Json(steps)
         }
         Matcher::Space(m) => {
             let Some(rest) = reference.strip_prefix('$') else {
