@@ -13,6 +13,7 @@ pub mod config;
 pub mod enrich;
 pub mod forward;
 pub mod handler;
+pub mod json;
 pub mod metrics;
 pub mod pattern;
 pub mod payload;

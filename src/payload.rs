@@ -40,10 +40,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 
-use crate::pattern::EscapedStr;
+use crate::json::{self, EscapedStr};
 
 mod scan;
-mod strscan;
 
 /// Default cap on the decompressed size of one payload: 64 MiB.
 ///
@@ -201,8 +200,8 @@ impl EventId<'_> {
     /// Writes the id as JSON (a string stays a string, a number a number).
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
-            EventId::Str(s) => write_json_str(out, s),
-            EventId::Int(n) => write_u64(out, *n),
+            EventId::Str(s) => json::write_str(out, s),
+            EventId::Int(n) => json::write_u64(out, *n),
         }
     }
 }
@@ -320,7 +319,7 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// The message as JSON string content in [`write_json_str`]'s form, when it is held so.
+    /// The message as JSON string content in [`json::write_str`]'s form, when it is held so.
     pub fn escaped_json(&self) -> Option<&'a str> {
         match self {
             Message::Text(_) => None,
@@ -340,8 +339,8 @@ impl<'a> Message<'a> {
     /// Writes the message as a JSON string (quoted).
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
-            Message::Text(t) => write_json_str(out, t),
-            Message::Escaped(e) => write_json_content(out, e.as_raw()),
+            Message::Text(t) => json::write_str(out, t),
+            Message::Escaped(e) => json::write_content(out, e.as_raw()),
         }
     }
 }
@@ -442,7 +441,7 @@ pub struct Decoded<'a> {
     /// The document.
     pub data: LogsData<'a>,
     /// Per event, the message as it appears in the payload JSON (string content, escaped) when that
-    /// is exactly how [`write_json_str`] writes it, so encoders can copy it instead of escaping the
+    /// is exactly how [`json::write_str`] writes it, so encoders can copy it instead of escaping the
     /// message again. Empty when not known.
     pub(crate) raw_messages: Vec<Option<&'a str>>,
     /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as they appear in the payload
@@ -712,114 +711,6 @@ fn shrink_string(buf: &mut String) {
     }
 }
 
-/// Writes `s` as a JSON string (quoted, escaped) to `out`, escaping exactly as `serde_json` does.
-pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    if !needs_escape(s.as_bytes()) {
-        // Nothing to escape: the text is its own JSON string content.
-        write_json_content(out, s);
-        return;
-    }
-    // Writing to a Vec cannot fail, and a &str is always serialisable.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-/// Writes JSON string content that is already in [`write_json_str`]'s form, quoted.
-pub(crate) fn write_json_content(out: &mut Vec<u8>, content: &str) {
-    out.reserve(content.len() + 2);
-    out.push(b'"');
-    out.extend_from_slice(content.as_bytes());
-    out.push(b'"');
-}
-
-/// Whether some byte of `b` must be escaped in a JSON string (a quote, a backslash or a control character).
-///
-/// Branch-free over 16-byte blocks so that it compiles to vector compares on every target.
-pub(crate) fn needs_escape(b: &[u8]) -> bool {
-    #[inline(always)]
-    fn special(x: u8) -> bool {
-        x < 0x20 || x == b'"' || x == b'\\'
-    }
-    let mut blocks = b.chunks_exact(16);
-    for block in &mut blocks {
-        if block.iter().fold(false, |acc, &x| acc | special(x)) {
-            return true;
-        }
-    }
-    blocks.remainder().iter().any(|&x| special(x))
-}
-
-/// Appends the decimal form of `n` to `out` (what `write!(out, "{n}")` writes, without the
-/// formatting machinery).
-pub(crate) fn write_i64(out: &mut Vec<u8>, n: i64) {
-    if n < 0 {
-        out.push(b'-');
-    }
-    write_u64(out, n.unsigned_abs());
-}
-
-/// Appends the decimal form of `n` to `out`, two digits at a time.
-pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while n >= 100 {
-        let p = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
-    }
-    if n >= 10 {
-        let p = n as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-/// Length of `s` once written as JSON string content (without the quotes), as [`write_json_str`]
-/// writes it.
-pub fn json_escaped_len(s: &str) -> usize {
-    s.bytes().map(escaped_byte_len).sum()
-}
-
-fn escaped_byte_len(b: u8) -> usize {
-    match b {
-        b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
-        0x00..=0x1f => 6,
-        _ => 1,
-    }
-}
-
-/// Splits `s` at char boundaries into consecutive chunks whose JSON-escaped length is at most
-/// `budget` bytes each. Returns `None` if one character alone does not fit.
-pub fn split_escaped(s: &str, budget: usize) -> Option<Vec<&str>> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut len = 0;
-    for (i, c) in s.char_indices() {
-        let mut buf = [0u8; 4];
-        let cl = json_escaped_len(c.encode_utf8(&mut buf));
-        if cl > budget {
-            return None;
-        }
-        if len + cl > budget {
-            chunks.push(&s[start..i]);
-            start = i;
-            len = 0;
-        }
-        len += cl;
-    }
-    chunks.push(&s[start..]);
-    Some(chunks)
-}
-
 /// Writes the subscription document of `data` with `events` in CloudWatch's field order, compact.
 pub fn write_json<'e, 'x: 'e>(
     data: &LogsData<'_>,
@@ -840,19 +731,19 @@ pub fn write_json<'e, 'x: 'e>(
 
 fn write_json_head(data: &LogsData<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"messageType\":");
-    write_json_str(out, data.message_type.as_str());
+    json::write_str(out, data.message_type.as_str());
     out.extend_from_slice(b",\"owner\":");
-    write_json_str(out, &data.owner);
+    json::write_str(out, &data.owner);
     out.extend_from_slice(b",\"logGroup\":");
-    write_json_str(out, &data.log_group);
+    json::write_str(out, &data.log_group);
     out.extend_from_slice(b",\"logStream\":");
-    write_json_str(out, &data.log_stream);
+    json::write_str(out, &data.log_stream);
     out.extend_from_slice(b",\"subscriptionFilters\":[");
     for (i, f) in data.subscription_filters.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_json_str(out, f);
+        json::write_str(out, f);
     }
     out.extend_from_slice(b"],\"logEvents\":[");
 }
@@ -861,7 +752,7 @@ fn write_event(id: EventId<'_>, timestamp: i64, message: &Message<'_>, out: &mut
     out.extend_from_slice(b"{\"id\":");
     id.write_json(out);
     out.extend_from_slice(b",\"timestamp\":");
-    write_i64(out, timestamp);
+    json::write_i64(out, timestamp);
     out.extend_from_slice(b",\"message\":");
     message.write_json(out);
     out.push(b'}');
@@ -871,7 +762,7 @@ fn write_json_tail(data: &LogsData<'_>, out: &mut Vec<u8>) {
     out.push(b']');
     if let Some(p) = &data.policy_level {
         out.extend_from_slice(b",\"policyLevel\":");
-        write_json_str(out, p);
+        json::write_str(out, p);
     }
     out.push(b'}');
 }
@@ -1012,7 +903,7 @@ impl ReEncoder<'_, '_> {
         let mut budget = (self.max.saturating_sub(envelope)) * 127 / 128;
         let text = ev.message.text();
         while budget >= 8 {
-            let Some(chunks) = split_escaped(&text, budget) else {
+            let Some(chunks) = json::split_escaped(&text, budget) else {
                 break;
             };
             let n = chunks.len();
@@ -1103,40 +994,6 @@ mod tests {
         let dec = d.decode_gzip(&bytes).unwrap();
         assert_eq!(dec.decompressed_len, DOC.len());
         assert_eq!(dec.data.log_events.len(), 2);
-    }
-
-    #[test]
-    fn integers_are_written_as_fmt_writes_them() {
-        for n in [
-            0,
-            7,
-            10,
-            99,
-            100,
-            1_700_000_000_123,
-            -1,
-            -10,
-            i64::MIN,
-            i64::MAX,
-        ] {
-            let mut v = Vec::new();
-            write_i64(&mut v, n);
-            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
-        }
-        let mut v = Vec::new();
-        write_u64(&mut v, u64::MAX);
-        assert_eq!(String::from_utf8(v).unwrap(), u64::MAX.to_string());
-    }
-
-    #[test]
-    fn split_escaped_respects_budget_and_boundaries() {
-        let s = "aé\"\u{1}bc";
-        let chunks = split_escaped(s, 6).unwrap();
-        assert_eq!(chunks.concat(), s);
-        for c in &chunks {
-            assert!(json_escaped_len(c) <= 6, "{c:?}");
-        }
-        assert_eq!(split_escaped("\u{1}", 5), None);
     }
 
     #[test]

@@ -12,9 +12,8 @@
 
 use super::{check_selection, partition_key, BatchLimits, ForwardError, Record};
 use crate::enrich::Enrichment;
-use crate::payload::{
-    split_escaped, write_i64, write_json_content, write_json_str, LogEvent, LogsData, PayloadError,
-};
+use crate::json;
+use crate::payload::{LogEvent, LogsData, PayloadError};
 use std::io::Write;
 
 /// Room reserved in a split line for `,"part":i,"parts":n` (two 20-digit numbers).
@@ -43,7 +42,7 @@ impl NdjsonEncoder {
     }
 
     /// [`encode`](Self::encode), copying a message verbatim from `raw` (one entry per event: the
-    /// message's JSON string content exactly as `write_json_str` would write it, or None) instead of
+    /// message's JSON string content exactly as `json::write_str` would write it, or None) instead of
     /// escaping it again, and the `id`, `timestamp` and `message` members verbatim from `members`
     /// (the same, for `"id":…,"timestamp":…,"message":"…"`).
     #[allow(clippy::too_many_arguments)]
@@ -65,11 +64,11 @@ impl NdjsonEncoder {
 
         self.prefix.clear();
         self.prefix.extend_from_slice(b"{\"owner\":");
-        write_json_str(&mut self.prefix, &data.owner);
+        json::write_str(&mut self.prefix, &data.owner);
         self.prefix.extend_from_slice(b",\"logGroup\":");
-        write_json_str(&mut self.prefix, &data.log_group);
+        json::write_str(&mut self.prefix, &data.log_group);
         self.prefix.extend_from_slice(b",\"logStream\":");
-        write_json_str(&mut self.prefix, &data.log_stream);
+        json::write_str(&mut self.prefix, &data.log_stream);
         self.prefix.push(b',');
         self.suffix.clear();
         enrichment.write_json_members(&mut self.suffix);
@@ -137,7 +136,7 @@ impl NdjsonEncoder {
             let whole = ev.message.text();
             let chunks = max_data
                 .checked_sub(overhead)
-                .and_then(|budget| split_escaped(&whole, budget))
+                .and_then(|budget| json::split_escaped(&whole, budget))
                 .ok_or(PayloadError::LimitTooSmall {
                     limit: max_data,
                     needed: overhead + 6,
@@ -194,11 +193,11 @@ fn write_line(
             line.extend_from_slice(b"\"id\":");
             ev.id.write_json(line);
             line.extend_from_slice(b",\"timestamp\":");
-            write_i64(line, ev.timestamp);
+            json::write_i64(line, ev.timestamp);
             line.extend_from_slice(b",\"message\":");
             match message {
-                Message::Text(m) => write_json_str(line, m),
-                Message::Escaped(m) => write_json_content(line, m),
+                Message::Text(m) => json::write_str(line, m),
+                Message::Escaped(m) => json::write_content(line, m),
             }
         }
     }

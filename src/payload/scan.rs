@@ -6,7 +6,7 @@
 //! only if a filter needs its text; a message with `\u` or `\/` escapes is unescaped into one arena
 //! (a `String` kept by the [`Decoder`](super::Decoder)) instead of one allocation each. It also
 //! keeps, per event, the message's JSON string content as received when it is exactly what
-//! [`write_json_str`](super::write_json_str) would write, so that an encoder can copy it instead of
+//! [`json::write_str`](crate::json::write_str) would write, so that an encoder can copy it instead of
 //! escaping it again.
 //!
 //! It gives up (returns `None`) on anything unusual — a syntax error, a duplicate or missing field,
@@ -15,9 +15,11 @@
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
 
-use super::strscan::{ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
 use super::{EventId, LogEvent, LogsData, Message, MessageType};
-use crate::pattern::EscapedStr;
+use crate::json::classify::find_special;
+use crate::json::string_end;
+use crate::json::unescape::{hex4, unescape, ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
+use crate::json::EscapedStr;
 use std::borrow::Cow;
 
 /// Nesting depth of unknown values past which the fast parser gives up.
@@ -27,7 +29,7 @@ const MAX_DEPTH: usize = 64;
 pub(super) struct Parsed<'a> {
     /// The document.
     pub data: LogsData<'a>,
-    /// Per event, the message as JSON string content when it is in `write_json_str`'s form.
+    /// Per event, the message as JSON string content when it is in `json::write_str`'s form.
     pub raw_messages: Vec<Option<&'a str>>,
     /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as received, when that is
     /// exactly how this crate writes them.
@@ -191,20 +193,7 @@ impl<'a> Scanner<'a> {
         let mut escaped = false;
         let mut simple = true;
         loop {
-            let k = match self
-                .b
-                .get(j..j + BLOCK)
-                .and_then(|s| <&[u8; BLOCK]>::try_from(s).ok())
-            {
-                Some(block) => match special_mask(block) {
-                    0 => {
-                        j += BLOCK;
-                        continue;
-                    }
-                    m => j + m.trailing_zeros() as usize,
-                },
-                None => find_special(self.b, j)?,
-            };
+            let k = find_special(self.b, j)?;
             if self.b[k] == b'\\' {
                 escaped = true;
                 let e = *self.b.get(k + 1)?;
@@ -240,13 +229,13 @@ impl<'a> Scanner<'a> {
     }
 
     /// [`string`](Self::string) for strings that are usually long and full of escapes (messages):
-    /// 64 bytes at a time without a branch per escape (see [`super::strscan`]).
+    /// 64 bytes at a time without a branch per escape (see [`string_end`]).
     fn long_string(&mut self) -> Option<StrTok> {
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.i + 1;
-        match super::strscan::scan(self.b, start) {
+        match string_end::scan(self.b, start) {
             Some(s) => {
                 self.i = s.end + 1;
                 Some(StrTok {
@@ -403,7 +392,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The message of event `index` from its string token, with its raw content when that is in
-    /// `write_json_str`'s form: borrowed when it has no escapes, kept escaped when its escapes are
+    /// `json::write_str`'s form: borrowed when it has no escapes, kept escaped when its escapes are
     /// two-byte ones (unescaped only if a filter needs the text), unescaped into the arena
     /// otherwise (a fixup points the event at it). `None`, with the arena as it was, for an
     /// unpaired surrogate.
@@ -647,51 +636,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Bytes examined at once by [`special_mask`].
-const BLOCK: usize = 16;
-
-/// Bit `i` set when `block[i]` ends a run of plain string content: a quote, a backslash or a
-/// control character.
-#[inline(always)]
-fn special_mask(block: &[u8; BLOCK]) -> u32 {
-    let m = super::strscan::masks16(block);
-    u32::from(m.quote | m.backslash | m.control)
-}
-
-/// Index of the first byte at or after `i` that ends a run of plain string content: a quote, a
-/// backslash or a control character. Eight bytes at a time (SWAR): for a byte `x` of the word,
-/// `(x - 1) & !x & 0x80` is set when `x` is zero and `(x - 0x20) & !x & 0x80` when `x < 0x20`;
-/// borrows only run upwards, so the lowest flagged byte is the first match.
-#[inline]
-fn find_special(b: &[u8], mut i: usize) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const QUOTE: u64 = LO * b'"' as u64;
-    const BACKSLASH: u64 = LO * b'\\' as u64;
-    const SPACE: u64 = LO * 0x20;
-    while let Some(word) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        let x = u64::from_le_bytes(w);
-        let q = x ^ QUOTE;
-        let s = x ^ BACKSLASH;
-        let m =
-            ((q.wrapping_sub(LO) & !q) | (s.wrapping_sub(LO) & !s) | (x.wrapping_sub(SPACE) & !x))
-                & HI;
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    while let Some(&c) = b.get(i) {
-        if c < 0x20 || c == b'"' || c == b'\\' {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
-}
-
 /// The value of eight ASCII digits, or `None` if some byte is not a digit (SWAR: one load, two
 /// checks and three multiplications instead of eight steps).
 #[inline]
@@ -733,87 +677,9 @@ fn short_digits(b: &[u8]) -> Option<(u32, u64)> {
     Some((k, eight_digits(&padded.to_le_bytes())?))
 }
 
-/// The value of four hex digits.
-fn hex4(h: &[u8]) -> Option<u32> {
-    h.iter().try_fold(0u32, |n, &c| {
-        let d = char::from(c).to_digit(16)?;
-        Some(n * 16 + d)
-    })
-}
-
-/// Appends the unescaped content of a JSON string (already checked by [`Scanner::string`]) to
-/// `out`. Returns whether `raw` is exactly how `write_json_str` escapes the result, or `None` for
-/// an unpaired surrogate.
-fn unescape(raw: &str, out: &mut String) -> Option<bool> {
-    let b = raw.as_bytes();
-    let mut canonical = true;
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', b.get(i..)?) {
-        let k = i + k;
-        out.push_str(raw.get(i..k)?);
-        let (c, next, canon) = decode_escape(b, k)?;
-        out.push(c);
-        canonical &= canon;
-        i = next;
-    }
-    out.push_str(raw.get(i..)?);
-    Some(canonical)
-}
-
-/// Decodes the escape at `b[k]` (a backslash): the character, the index after the escape, and
-/// whether the escape is how `write_json_str` writes that character. `None` for an invalid escape
-/// or an unpaired surrogate.
-#[inline]
-fn decode_escape(b: &[u8], k: usize) -> Option<(char, usize, bool)> {
-    let c = match *b.get(k + 1)? {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => return Some(('/', k + 2, false)),
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        b'u' => {
-            let digits = b.get(k + 2..k + 6)?;
-            let cp = hex4(digits)?;
-            return match cp {
-                0xD800..=0xDBFF => {
-                    if b.get(k + 6..k + 8)? != b"\\u" {
-                        return None;
-                    }
-                    let low = hex4(b.get(k + 8..k + 12)?)?;
-                    if !(0xDC00..=0xDFFF).contains(&low) {
-                        return None;
-                    }
-                    let cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                    Some((char::from_u32(cp)?, k + 12, false))
-                }
-                0xDC00..=0xDFFF => None,
-                _ => {
-                    // serde_json writes \uXXXX (lowercase hex) only for control characters
-                    // without a short form.
-                    let canonical = cp < 0x20
-                        && !matches!(cp, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)
-                        && digits.iter().all(|d| !d.is_ascii_uppercase());
-                    Some((char::from_u32(cp)?, k + 6, canonical))
-                }
-            };
-        }
-        _ => return None,
-    };
-    Some((c, k + 2, true))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn special_mask_finds_quotes_backslashes_and_controls() {
-        assert_eq!(special_mask(b"ab\"cd\\\x1fghijklmno"), 0b110_0100);
-        assert_eq!(special_mask(b"plain text \xc3\xa9 ok"), 0);
-    }
 
     #[test]
     fn eight_digits_agrees_with_parse() {
@@ -873,7 +739,7 @@ mod tests {
             for (e, raw) in p.data.log_events.iter().zip(&p.raw_messages) {
                 if let Some(raw) = raw {
                     let mut w = Vec::new();
-                    super::super::write_json_str(&mut w, &e.message.text());
+                    crate::json::write_str(&mut w, &e.message.text());
                     assert_eq!(&w[1..w.len() - 1], raw.as_bytes(), "{doc}");
                 }
             }
@@ -883,9 +749,9 @@ mod tests {
                     let mut w = b"\"id\":".to_vec();
                     e.id.write_json(&mut w);
                     w.extend_from_slice(b",\"timestamp\":");
-                    super::super::write_i64(&mut w, e.timestamp);
+                    crate::json::write_i64(&mut w, e.timestamp);
                     w.extend_from_slice(b",\"message\":");
-                    super::super::write_json_str(&mut w, &e.message.text());
+                    crate::json::write_str(&mut w, &e.message.text());
                     assert_eq!(String::from_utf8_lossy(&w), *members, "{doc}");
                 }
             }
