@@ -286,7 +286,10 @@ fn borrowed_str_vec<'de: 'a, 'a, D: Deserializer<'de>>(
 }
 
 /// One log event of a payload.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+///
+/// Equality is that of the id, timestamp and message: [`raw`](Self::raw) only says how the event
+/// was received.
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogEvent<'a> {
     /// The event id as received.
     #[serde(borrow)]
@@ -296,6 +299,41 @@ pub struct LogEvent<'a> {
     /// The log message.
     #[serde(borrow)]
     pub message: Message<'a>,
+    /// The event's text in the payload, where it is exactly what this crate would write (the
+    /// decoder's fast path fills it), so that encoders can copy it instead of writing it again.
+    #[serde(skip)]
+    pub raw: RawEvent<'a>,
+}
+
+impl<'a> LogEvent<'a> {
+    /// An event not read from a payload (no [`raw`](Self::raw) text).
+    pub fn new(id: EventId<'a>, timestamp: i64, message: Message<'a>) -> Self {
+        LogEvent {
+            id,
+            timestamp,
+            message,
+            raw: RawEvent::default(),
+        }
+    }
+}
+
+impl PartialEq for LogEvent<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.timestamp == other.timestamp && self.message == other.message
+    }
+}
+
+impl Eq for LogEvent<'_> {}
+
+/// An event's text in the payload JSON, where it is exactly what this crate writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawEvent<'a> {
+    /// The message's JSON string content (escaped, without the quotes) when it is in
+    /// [`json::write_str`]'s form.
+    pub message: Option<&'a str>,
+    /// The members `"id":…,"timestamp":…,"message":"…"` when they are written exactly as this
+    /// crate writes them (see `forward::ndjson`).
+    pub members: Option<&'a str>,
 }
 
 /// A log message: text, or (from the decoder's fast path) the JSON string content as received when
@@ -440,14 +478,6 @@ pub struct Decoded<'a> {
     pub decompressed_len: usize,
     /// The document.
     pub data: LogsData<'a>,
-    /// Per event, the message as it appears in the payload JSON (string content, escaped) when that
-    /// is exactly how [`json::write_str`] writes it, so encoders can copy it instead of escaping the
-    /// message again. Empty when not known.
-    pub(crate) raw_messages: Vec<Option<&'a str>>,
-    /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as they appear in the payload
-    /// JSON when that is exactly how this crate writes them (see `forward::ndjson`). Empty when
-    /// not known.
-    pub(crate) raw_members: Vec<Option<&'a str>>,
 }
 
 /// Decodes subscription payloads, reusing its buffers from one call to the next.
@@ -520,26 +550,22 @@ impl Decoder {
             .decode_vec(data_base64, &mut self.gzip)
             .map_err(|e| base64_error(e, data_base64.len()))?;
         let decompressed_len = inflate(&self.gzip, &mut self.json, self.max_decompressed)?;
-        let (data, raw_messages, raw_members) = parse(&self.json, &mut self.unescaped)?;
+        let data = parse(&self.json, &mut self.unescaped)?;
         Ok(Decoded {
             gzip: &self.gzip,
             decompressed_len,
             data,
-            raw_messages,
-            raw_members,
         })
     }
 
     /// Decodes raw gzip bytes (what a Kinesis record from a CloudWatch Logs destination holds).
     pub fn decode_gzip<'s>(&'s mut self, gzip: &'s [u8]) -> Result<Decoded<'s>, PayloadError> {
         let decompressed_len = inflate(gzip, &mut self.json, self.max_decompressed)?;
-        let (data, raw_messages, raw_members) = parse(&self.json, &mut self.unescaped)?;
+        let data = parse(&self.json, &mut self.unescaped)?;
         Ok(Decoded {
             gzip,
             decompressed_len,
             data,
-            raw_messages,
-            raw_members,
         })
     }
 }
@@ -682,26 +708,22 @@ fn inflate_member(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<usize
     }
 }
 
-/// The document and, per event, its raw message and raw members when known (see
-/// [`Decoded::raw_messages`] and [`Decoded::raw_members`]).
-type Parsed<'a> = (LogsData<'a>, Vec<Option<&'a str>>, Vec<Option<&'a str>>);
-
 /// Parses the decompressed document: the fast parser first, `serde_json` when it gives up (for the
 /// error and its position, or for the rare valid document the fast parser does not take).
-fn parse<'a>(json: &'a [u8], unescaped: &'a mut String) -> Result<Parsed<'a>, PayloadError> {
+fn parse<'a>(json: &'a [u8], unescaped: &'a mut String) -> Result<LogsData<'a>, PayloadError> {
     let text = std::str::from_utf8(json).map_err(|e| PayloadError::Utf8 {
         offset: e.valid_up_to(),
     })?;
     shrink_string(unescaped);
-    if let Some(p) = scan::parse(text, unescaped) {
-        return Ok((p.data, p.raw_messages, p.raw_members));
+    if let Some(data) = scan::parse(text, unescaped) {
+        return Ok(data);
     }
     let data = serde_json::from_str(text).map_err(|e| PayloadError::Json {
         line: e.line(),
         column: e.column(),
         reason: strip_position(&e),
     })?;
-    Ok((data, Vec::new(), Vec::new()))
+    Ok(data)
 }
 
 fn shrink_string(buf: &mut String) {
@@ -891,11 +913,7 @@ impl ReEncoder<'_, '_> {
         ev: &LogEvent<'_>,
         out: &mut Vec<EncodedPayload>,
     ) -> Result<(), PayloadError> {
-        let empty = LogEvent {
-            id: ev.id.clone(),
-            timestamp: ev.timestamp,
-            message: Message::from(""),
-        };
+        let empty = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(""));
         self.json.clear();
         write_json(self.data, [&empty], &mut self.json);
         let envelope = self.json.len() + 32;
@@ -910,11 +928,7 @@ impl ReEncoder<'_, '_> {
             let mut parts = Vec::with_capacity(n);
             let mut fits = true;
             for (i, chunk) in chunks.into_iter().enumerate() {
-                let piece = LogEvent {
-                    id: ev.id.clone(),
-                    timestamp: ev.timestamp,
-                    message: Message::from(chunk),
-                };
+                let piece = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(chunk));
                 let gz = self.compress([&piece]);
                 if gz.len() > self.max {
                     fits = false;
@@ -1000,16 +1014,18 @@ mod tests {
     fn reencode_splits_and_chunks() {
         let big = "x".repeat(5000);
         let events: Vec<LogEvent<'_>> = (0..50)
-            .map(|i| LogEvent {
-                id: EventId::Int(i),
-                timestamp: i as i64,
-                message: Message::from(format!("{i} {}", fastrand_like(i))),
+            .map(|i| {
+                LogEvent::new(
+                    EventId::Int(i),
+                    i as i64,
+                    Message::from(format!("{i} {}", fastrand_like(i))),
+                )
             })
-            .chain(std::iter::once(LogEvent {
-                id: EventId::Str(Cow::Borrowed("big")),
-                timestamp: 99,
-                message: Message::from(big.as_str()),
-            }))
+            .chain(std::iter::once(LogEvent::new(
+                EventId::Str(Cow::Borrowed("big")),
+                99,
+                Message::from(big.as_str()),
+            )))
             .collect();
         let data = LogsData {
             message_type: MessageType::DataMessage,

@@ -270,11 +270,7 @@ mod tests {
     ]"#;
 
     fn event(timestamp: i64, message: &'static str) -> LogEvent<'static> {
-        LogEvent {
-            id: EventId::Int(0),
-            timestamp,
-            message: Message::from(message),
-        }
+        LogEvent::new(EventId::Int(0), timestamp, Message::from(message))
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
 
-use super::{EventId, LogEvent, LogsData, Message, MessageType};
+use super::{EventId, LogEvent, LogsData, Message, MessageType, RawEvent};
 use crate::json::classify::find_special;
 use crate::json::string_end;
 use crate::json::unescape::{hex4, unescape, ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
@@ -25,20 +25,9 @@ use std::borrow::Cow;
 /// Nesting depth of unknown values past which the fast parser gives up.
 const MAX_DEPTH: usize = 64;
 
-/// What the fast parser produced.
-pub(super) struct Parsed<'a> {
-    /// The document.
-    pub data: LogsData<'a>,
-    /// Per event, the message as JSON string content when it is in `json::write_str`'s form.
-    pub raw_messages: Vec<Option<&'a str>>,
-    /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as received, when that is
-    /// exactly how this crate writes them.
-    pub raw_members: Vec<Option<&'a str>>,
-}
-
 /// Parses `text` (the whole decompressed document). `arena` is cleared and receives the unescaped
-/// messages.
-pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'a>> {
+/// messages. Each event carries its [`RawEvent`] text where it has one.
+pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData<'a>> {
     arena.clear();
     let mut s = Scanner {
         text,
@@ -119,23 +108,19 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'
     if s.i != s.b.len() {
         return None;
     }
-    let (mut log_events, raw_messages, raw_members) = events?;
+    let mut log_events = events?;
     let arena: &'a String = arena;
     for (event, start, end) in fixups {
         log_events.get_mut(event)?.message = Message::Text(Cow::Borrowed(arena.get(start..end)?));
     }
-    Some(Parsed {
-        data: LogsData {
-            message_type: message_type?,
-            owner: owner?,
-            log_group: log_group?,
-            log_stream: log_stream?,
-            subscription_filters: filters?,
-            log_events,
-            policy_level: policy_level.flatten(),
-        },
-        raw_messages,
-        raw_members,
+    Some(LogsData {
+        message_type: message_type?,
+        owner: owner?,
+        log_group: log_group?,
+        log_stream: log_stream?,
+        subscription_filters: filters?,
+        log_events,
+        policy_level: policy_level.flatten(),
     })
 }
 
@@ -291,42 +276,30 @@ impl<'a> Scanner<'a> {
     }
 
     /// The `logEvents` array.
-    #[allow(clippy::type_complexity)]
     fn events(
         &mut self,
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
-    ) -> Option<(
-        Vec<LogEvent<'a>>,
-        Vec<Option<&'a str>>,
-        Vec<Option<&'a str>>,
-    )> {
+    ) -> Option<Vec<LogEvent<'a>>> {
         self.eat(b'[')?;
         self.ws();
         // An event takes at least 40 bytes of JSON; a bounded guess avoids regrowing the vectors.
         let guess = self.b.len().saturating_sub(self.i) / 160;
         let mut events = Vec::with_capacity(guess.min(16 * 1024));
-        let mut raws = Vec::with_capacity(guess.min(16 * 1024));
-        let mut members = Vec::with_capacity(guess.min(16 * 1024));
         if self.peek()? == b']' {
             self.i += 1;
-            return Some((events, raws, members));
+            return Some(events);
         }
         loop {
-            let (event, raw, member) = match self.canonical_event(arena, fixups, events.len()) {
+            let event = match self.canonical_event(arena, fixups, events.len()) {
                 Some(canonical) => canonical,
-                None => {
-                    let (event, raw) = self.event(arena, fixups, events.len())?;
-                    (event, raw, None)
-                }
+                None => self.event(arena, fixups, events.len())?,
             };
             events.push(event);
-            raws.push(raw);
-            members.push(member);
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
-                b']' => return Some((events, raws, members)),
+                b']' => return Some(events),
                 _ => return None,
             }
         }
@@ -336,13 +309,12 @@ impl<'a> Scanner<'a> {
     /// with no whitespace: returns it with its raw message and its members' text when they are how
     /// this crate writes them. Anything else (other order, other fields, spaces, a non-canonical
     /// message) returns `None` with nothing consumed or recorded, for [`event`](Self::event).
-    #[allow(clippy::type_complexity)]
     fn canonical_event(
         &mut self,
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
+    ) -> Option<LogEvent<'a>> {
         let open = self.i;
         let got = self.canonical_event_inner(arena, fixups, index);
         if got.is_none() {
@@ -351,13 +323,12 @@ impl<'a> Scanner<'a> {
         got
     }
 
-    #[allow(clippy::type_complexity)]
     fn canonical_event_inner(
         &mut self,
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
+    ) -> Option<LogEvent<'a>> {
         self.literal(b"{\"id\":")?;
         let members_start = self.i - 5;
         let id = if self.peek()? == b'"' {
@@ -380,15 +351,15 @@ impl<'a> Scanner<'a> {
         // Up to the closing quote of the message.
         let members = self.text.get(members_start..self.i)?;
         self.i += 1;
-        Some((
-            LogEvent {
-                id,
-                timestamp,
-                message,
+        Some(LogEvent {
+            id,
+            timestamp,
+            message,
+            raw: RawEvent {
+                message: raw,
+                members: raw.map(|_| members),
             },
-            raw,
-            raw.map(|_| members),
-        ))
+        })
     }
 
     /// The message of event `index` from its string token, with its raw content when that is in
@@ -424,7 +395,7 @@ impl<'a> Scanner<'a> {
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>)> {
+    ) -> Option<LogEvent<'a>> {
         self.eat(b'{')?;
         self.ws();
         let mut id = None;
@@ -467,14 +438,15 @@ impl<'a> Scanner<'a> {
             self.i += 1;
         }
         let (message, raw) = message?;
-        Some((
-            LogEvent {
-                id: id?,
-                timestamp: timestamp?,
-                message,
+        Some(LogEvent {
+            id: id?,
+            timestamp: timestamp?,
+            message,
+            raw: RawEvent {
+                message: raw,
+                members: None,
             },
-            raw,
-        ))
+        })
     }
 
     /// A JSON integer (`0` or no leading zero) as sign and magnitude; `None` if it does not fit a
@@ -736,32 +708,35 @@ mod tests {
     fn check(doc: &str) -> Option<LogsData<'static>> {
         let mut arena = String::new();
         let fast = parse(doc, &mut arena).map(|p| {
-            for (e, raw) in p.data.log_events.iter().zip(&p.raw_messages) {
-                if let Some(raw) = raw {
+            for e in &p.log_events {
+                if let Some(raw) = e.raw.message {
                     let mut w = Vec::new();
                     crate::json::write_str(&mut w, &e.message.text());
                     assert_eq!(&w[1..w.len() - 1], raw.as_bytes(), "{doc}");
                 }
             }
-            assert_eq!(p.raw_members.len(), p.data.log_events.len());
-            for (e, members) in p.data.log_events.iter().zip(&p.raw_members) {
-                if let Some(members) = members {
+            for e in &p.log_events {
+                if let Some(members) = e.raw.members {
                     let mut w = b"\"id\":".to_vec();
                     e.id.write_json(&mut w);
                     w.extend_from_slice(b",\"timestamp\":");
                     crate::json::write_i64(&mut w, e.timestamp);
                     w.extend_from_slice(b",\"message\":");
                     crate::json::write_str(&mut w, &e.message.text());
-                    assert_eq!(String::from_utf8_lossy(&w), *members, "{doc}");
+                    assert_eq!(String::from_utf8_lossy(&w), members, "{doc}");
                 }
             }
-            owned(&p.data)
+            owned(&p)
         });
         let slow: Result<LogsData<'_>, _> = serde_json::from_str(doc);
         if let Some(f) = &fast {
             assert_eq!(Some(f), slow.as_ref().ok().map(owned).as_ref(), "{doc}");
         }
         fast
+    }
+
+    fn raw_messages<'a>(d: &LogsData<'a>) -> Vec<Option<&'a str>> {
+        d.log_events.iter().map(|e| e.raw.message).collect()
     }
 
     fn owned(d: &LogsData<'_>) -> LogsData<'static> {
@@ -775,13 +750,12 @@ mod tests {
             log_events: d
                 .log_events
                 .iter()
-                .map(|e| LogEvent {
-                    id: match &e.id {
+                .map(|e| {
+                    let id = match &e.id {
                         EventId::Str(s) => EventId::Str(o(s)),
                         EventId::Int(n) => EventId::Int(*n),
-                    },
-                    timestamp: e.timestamp,
-                    message: Message::from(e.message.to_string()),
+                    };
+                    LogEvent::new(id, e.timestamp, Message::from(e.message.to_string()))
                 })
                 .collect(),
             policy_level: d.policy_level.as_ref().map(o),
@@ -812,16 +786,16 @@ mod tests {
         let mut arena = String::new();
         let p = parse(&ok[2], &mut arena).unwrap();
         assert_eq!(
-            p.data.log_events[0].message,
+            p.log_events[0].message,
             "tab\there \"q\" back\\slash \u{1} \u{1f} / é é 😀 \u{8}\u{c}\r\n"
         );
         // `\/`, `\u00e9` and the surrogate pair are not how serde_json writes them: no raw copy.
-        assert_eq!(p.raw_messages, vec![None]);
+        assert_eq!(raw_messages(&p), vec![None]);
         let p = parse(&ok[0], &mut arena).unwrap();
-        assert_eq!(p.raw_messages, vec![Some("plain")]);
+        assert_eq!(raw_messages(&p), vec![Some("plain")]);
         let d = doc(r#"{"id":"1","timestamp":0,"message":"a\"b\\c\n\u0001"}"#);
         let p = parse(&d, &mut arena).unwrap();
-        assert_eq!(p.raw_messages, vec![Some(r#"a\"b\\c\n\u0001"#)]);
+        assert_eq!(raw_messages(&p), vec![Some(r#"a\"b\\c\n\u0001"#)]);
     }
 
     #[test]
@@ -870,11 +844,11 @@ mod tests {
             check(&d).unwrap_or_else(|| panic!("fast path refused {d}"));
             let mut arena = String::new();
             let p = parse(&d, &mut arena).unwrap();
-            assert_eq!(p.raw_members[0].is_some(), *canonical, "{event}");
+            assert_eq!(p.log_events[0].raw.members.is_some(), *canonical, "{event}");
             if *canonical {
                 assert_eq!(
                     Some(&event[1..event.len() - 1]),
-                    p.raw_members[1],
+                    p.log_events[1].raw.members,
                     "{event}"
                 );
             }
