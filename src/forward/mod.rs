@@ -207,7 +207,7 @@ impl Encoder {
         Ok(Encoder {
             format,
             limits,
-            compression_level: crate::payload::DEFAULT_COMPRESSION_LEVEL,
+            compression_level: cwl::DEFAULT_COMPRESSION_LEVEL,
             ndjson: NdjsonEncoder::default(),
         })
     }
