@@ -7,6 +7,7 @@
 //! payload rather than the message: `@logGroup`, `@logStream` or `@owner`.
 
 use super::*;
+use aws_sdk_cloudwatch::types::StandardUnit;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -233,11 +234,13 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
             source,
         });
     }
+    // The standard units of `MetricTransformation.unit` are those of `MetricDatum.Unit`: the SDK's
+    // `StandardUnit` (CloudWatch API Reference, "MetricDatum").
     if let Some(unit) = &t.unit {
-        if !STANDARD_UNITS.contains(&unit.as_str()) {
+        if StandardUnit::try_parse(unit).is_err() {
             return Err(err(format!(
                 "unit {unit:?} is not a CloudWatch standard unit ({})",
-                STANDARD_UNITS.join(", ")
+                StandardUnit::values().join(", ")
             )));
         }
     }

@@ -44,37 +44,6 @@ pub const MAX_METRIC_NAME_CHARS: usize = 255;
 /// file with more filters than this for one group is almost certainly a mistake worth a warning.
 pub const AWS_FILTERS_PER_LOG_GROUP: usize = 100;
 
-/// The standard CloudWatch units (API reference, `MetricTransformation.unit`, `MetricDatum.Unit`).
-pub const STANDARD_UNITS: &[&str] = &[
-    "Seconds",
-    "Microseconds",
-    "Milliseconds",
-    "Bytes",
-    "Kilobytes",
-    "Megabytes",
-    "Gigabytes",
-    "Terabytes",
-    "Bits",
-    "Kilobits",
-    "Megabits",
-    "Gigabits",
-    "Terabits",
-    "Percent",
-    "Count",
-    "Bytes/Second",
-    "Kilobytes/Second",
-    "Megabytes/Second",
-    "Gigabytes/Second",
-    "Terabytes/Second",
-    "Bits/Second",
-    "Kilobits/Second",
-    "Megabits/Second",
-    "Gigabits/Second",
-    "Terabits/Second",
-    "Count/Second",
-    "None",
-];
-
 /// A configuration error: what is wrong and where.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -477,6 +446,17 @@ mod tests {
             r#"{"filterName":"x","filterPattern":"ERROR","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1","unit":"Parsecs"}]}"#,
         );
         assert!(e.contains("Parsecs"), "{e}");
+        assert!(
+            e.contains("Count/Second"),
+            "the message lists the standard units: {e}"
+        );
+        for unit in aws_sdk_cloudwatch::types::StandardUnit::values() {
+            let doc = format!(
+                r#"[{{"filterName":"x","filterPattern":"ERROR","metricTransformations":[{{"metricName":"E","metricNamespace":"N","metricValue":"1","unit":"{unit}"}}]}}]"#
+            );
+            let filters = parse_filter_document(doc.as_bytes(), "test").unwrap();
+            assert_eq!(filters[0].transformation.unit.as_deref(), Some(*unit));
+        }
 
         let e = filter_error(
             r#"{"filterName":"x","filterPattern":"ERROR","metricTransformations":[]}"#,
