@@ -2,7 +2,7 @@
 //! real `aws-sdk-kinesis` and `aws-sdk-cloudwatch` clients: what arrives in Kinesis and CloudWatch is
 //! read back and compared with what was sent.
 
-mod common;
+use crate::common;
 
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use common::moto::{sdk_config, unique_name, Moto};
