@@ -1,7 +1,7 @@
 //! `logrelay replay`: the Lambda pipeline on event files, with local sinks — the main job on a laptop.
 //!
 //! Each file holds one Lambda event (`{"awslogs":{"data":"..."}}`), as CloudWatch Logs sends it. The files
-//! go through the same [`Relay`] as in Lambda; records go to a directory
+//! go through the same [`Relay`](crate::pipeline::Relay) as in Lambda; records go to a directory
 //! (`--records-out`), to Kinesis (`--kinesis-stream-arn`, through the endpoints the AWS SDK is configured
 //! for), or are only counted; metrics go to an EMF file (`--metrics-out`), to CloudWatch (`--metrics put`),
 //! or nowhere. One JSON summary is printed on stdout. A file that cannot be decoded is reported by name on

@@ -5,13 +5,13 @@
 //! - [`classify`]: which bytes of a block are quotes, backslashes, control characters or the
 //!   letters of a two-byte escape, as bitmasks, with one backend per instruction set behind one
 //!   interface (`portable`, `sse2`, `avx2`).
-//! - [`string_end`](self::string_end): the closing quote of a long string, 64 bytes at a time.
-//! - [`escape`](self::escape): the escaping table, writing text as JSON string content exactly as
+//! - `string_end`: the closing quote of a long string, 64 bytes at a time.
+//! - `escape`: the escaping table, writing text as JSON string content exactly as
 //!   `serde_json` does, its length, splitting it into chunks of bounded escaped length.
-//! - [`unescape`](self::unescape): what the byte after a backslash makes of an escape, decoding
+//! - `unescape`: what the byte after a backslash makes of an escape, decoding
 //!   escapes, and whether an escape is the one [`write_str`] writes.
 //! - [`EscapedStr`]: string content kept in its escaped form.
-//! - [`write`](self::write): the small JSON writer toolkit (quoted content, integers).
+//! - `write`: the small JSON writer toolkit (quoted content, integers).
 //!
 //! Everything that reads or writes JSON string content (the payload parser, the encoders, the
 //! enrichment, the filter-pattern literals) goes through these functions, so that a rule is changed

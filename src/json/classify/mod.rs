@@ -6,7 +6,7 @@
 //!   (`sse2` on x86-64, where SSE2 is part of the baseline; `portable` elsewhere);
 //! - [`masks64`]: the masks of 64 bytes from four [`masks16`];
 //! - `avx2::masks64`: the same from two 32-byte halves, for callers that checked at run time that
-//!   the CPU has AVX2 (see [`string_end`](super::string_end)).
+//!   the CPU has AVX2 (the string-end scan).
 //!
 //! `portable` is the reference: the tests check every vector backend against it. A new backend
 //! (e.g. NEON) is a file beside the others providing `masks16`, chosen by a `cfg` in [`masks16`].
@@ -50,7 +50,7 @@ pub struct Masks<T> {
     /// The control characters U+0000 to U+001F, which JSON string content cannot hold unescaped.
     pub control: T,
     /// The characters that, escaped, make a two-byte escape: `"` `\` `b` `f` `n` `r` `t` (see
-    /// [`unescape::ESCAPE`](super::unescape::ESCAPE)).
+    /// the escaping table).
     pub two_byte: T,
 }
 
