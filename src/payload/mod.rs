@@ -372,3 +372,16 @@ pub struct LogsData<'a> {
     #[serde(borrow, default)]
     pub policy_level: Option<Cow<'a, str>>,
 }
+
+/// A small payload document for the tests of decoding and re-encoding, and its gzip.
+#[cfg(test)]
+pub(crate) mod testing {
+    pub(crate) const DOC: &str = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/app","logStream":"2024/01/01/[$LATEST]abc","subscriptionFilters":["f1"],"logEvents":[{"id":"1","timestamp":10,"message":"plain"},{"id":2,"timestamp":11,"message":"esc\"aped\n"}],"newField":{"x":1}}"#;
+
+    /// `s` gzipped at the default level.
+    pub(crate) fn gz(s: &str) -> Vec<u8> {
+        let mut v = Vec::new();
+        crate::forward::cwl::gzip(s.as_bytes(), 6, &mut v);
+        v
+    }
+}

@@ -238,16 +238,9 @@ impl ReEncoder<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payload::testing::{gz, DOC};
     use crate::payload::{Decoder, MessageType};
     use std::borrow::Cow;
-
-    fn gz(s: &str) -> Vec<u8> {
-        let mut v = Vec::new();
-        gzip(s.as_bytes(), 6, &mut v);
-        v
-    }
-
-    const DOC: &str = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/app","logStream":"2024/01/01/[$LATEST]abc","subscriptionFilters":["f1"],"logEvents":[{"id":"1","timestamp":10,"message":"plain"},{"id":2,"timestamp":11,"message":"esc\"aped\n"}],"newField":{"x":1}}"#;
 
     #[test]
     fn reencode_roundtrip_keeps_order_and_ids() {
