@@ -17,6 +17,7 @@
 //! | `LOGRELAY_METRICS` | `put`, `emf` or `off` | `put` |
 //! | `LOGRELAY_FORWARD_FORMAT` | `cwl` or `ndjson` | `cwl` |
 //! | `LOGRELAY_FORWARD_PATTERN` | pattern selecting the events to forward; empty = all | empty |
+//! | `LOGRELAY_PARTITION_KEY` | `stream` (`<logGroup>/<logStream>`) or `event-id` (first event's id) | `stream` |
 //! | `LOGRELAY_CONFIG_FILE` | metric-filter file (replaces the simple filter) | empty |
 //! | `LOGRELAY_MAX_DECOMPRESSED_BYTES` | cap on one decompressed payload | 64 MiB |
 //! | `LOGRELAY_KINESIS_MAX_RECORDS` | records per `PutRecords` call | 500 |
@@ -31,7 +32,7 @@
 //! starts with it), or neither (applies to every group); and a dimension may take its value from the
 //! payload rather than the message: `@logGroup`, `@logStream` or `@owner`.
 
-use crate::forward::BatchLimits;
+use crate::forward::{BatchLimits, PartitionKeyMode};
 use crate::pattern::{FieldRef, Pattern, PatternError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,8 @@ pub const ENV_METRICS: &str = "LOGRELAY_METRICS";
 pub const ENV_FORWARD_FORMAT: &str = "LOGRELAY_FORWARD_FORMAT";
 /// Environment variable: pattern selecting the events to forward.
 pub const ENV_FORWARD_PATTERN: &str = "LOGRELAY_FORWARD_PATTERN";
+/// Environment variable: partition key of the records (`stream`, `event-id`).
+pub const ENV_PARTITION_KEY: &str = "LOGRELAY_PARTITION_KEY";
 /// Environment variable: path of the metric-filter file.
 pub const ENV_CONFIG_FILE: &str = "LOGRELAY_CONFIG_FILE";
 /// Environment variable: cap on one decompressed payload, in bytes.
@@ -315,6 +318,8 @@ pub struct Config {
     pub forward_format: ForwardFormat,
     /// Pattern selecting the events to forward; None = all.
     pub forward_pattern: Option<Pattern>,
+    /// How records get their partition key.
+    pub partition_key: PartitionKeyMode,
     /// Cap on one decompressed payload.
     pub max_decompressed_bytes: usize,
     /// `PutRecords` limits.
@@ -347,6 +352,14 @@ impl Config {
                 message,
             })?,
             None => ForwardFormat::Cwl,
+        };
+        let partition_key = match var(ENV_PARTITION_KEY) {
+            Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
+                var: ENV_PARTITION_KEY,
+                value: v.clone(),
+                message,
+            })?,
+            None => PartitionKeyMode::Stream,
         };
         let stream_arn = match var(ENV_KINESIS_STREAM_ARN) {
             Some(arn) => {
@@ -444,6 +457,7 @@ impl Config {
             assume_role,
             forward_format,
             forward_pattern,
+            partition_key,
             max_decompressed_bytes,
             batch_limits,
             own_log_group: var(ENV_OWN_LOG_GROUP),
@@ -848,6 +862,19 @@ mod tests {
         assert_eq!(c.forward_format, ForwardFormat::Cwl);
         assert!(c.stream_arn.is_none());
         assert_eq!(c.batch_limits.max_records, 500);
+        assert_eq!(c.partition_key, PartitionKeyMode::Stream);
+    }
+
+    #[test]
+    fn partition_key_from_environment_and_its_error() {
+        let c = config(&[(ENV_PARTITION_KEY, "event-id")]).unwrap();
+        assert_eq!(c.partition_key, PartitionKeyMode::EventId);
+        let e = config(&[(ENV_PARTITION_KEY, "random")]).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("LOGRELAY_PARTITION_KEY=\"random\"") && text.contains("event-id"),
+            "{text}"
+        );
     }
 
     #[test]
