@@ -113,7 +113,12 @@ fn replay_of_the_sample_events_counts_forwards_and_measures_everything() {
     assert_eq!(s["records"], DATA_EVENTS.len());
     assert_eq!(s["record_bytes"], gzip_total);
     assert_eq!(s["metrics"]["LogRelay"]["ErrorCount"], errors as f64);
-    assert_eq!(s.as_object().unwrap().len(), 7, "summary keys: {s}");
+    // One PutRecords call per payload (one record each); EMF instead of PutMetricData.
+    assert_eq!(
+        s["api_calls"],
+        serde_json::json!({"PutRecords": DATA_EVENTS.len(), "PutMetricData": 0})
+    );
+    assert_eq!(s.as_object().unwrap().len(), 9, "summary keys: {s}");
 
     // cwl pass-through: every record is the payload's gzip, byte for byte, in input order.
     let records = sorted_files(&records_dir);
@@ -124,6 +129,11 @@ fn replay_of_the_sample_events_counts_forwards_and_measures_everything() {
 
     // EMF lines: ErrorCount values add up to the error count, one dimension LogGroup.
     let emf = std::fs::read_to_string(&metrics_file).unwrap();
+    assert_eq!(
+        s["emf_bytes"],
+        emf.len(),
+        "emf_bytes counts the lines written"
+    );
     let mut total = 0.0;
     for line in emf.lines() {
         let v: Value = serde_json::from_str(line).unwrap();

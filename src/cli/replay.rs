@@ -86,9 +86,26 @@ pub struct Summary {
     pub records: usize,
     /// Bytes of record data.
     pub record_bytes: usize,
+    /// AWS API calls: made, with real sinks (`--kinesis-stream-arn`, `--metrics put`); that the
+    /// Lambda would make, with local sinks (counted by the sinks from the same batching code).
+    pub api_calls: ApiCalls,
+    /// Bytes of Embedded Metric Format lines (`--metrics emf`; counted also without
+    /// `--metrics-out`): what the function's log group would ingest for the metrics.
+    pub emf_bytes: usize,
     /// Sum of the emitted values per namespace and metric name (whole numbers print without `.0`).
     #[serde(serialize_with = "serialize_sums")]
     pub metrics: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// AWS API calls by operation, as the summary prints them.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ApiCalls {
+    /// Kinesis `PutRecords` calls (retries included when made).
+    #[serde(rename = "PutRecords")]
+    pub put_records: usize,
+    /// CloudWatch `PutMetricData` calls.
+    #[serde(rename = "PutMetricData")]
+    pub put_metric_data: usize,
 }
 
 fn serialize_sums<S: serde::Serializer>(
@@ -243,14 +260,16 @@ async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
             AnyRecordSink::kinesis(sdk, arn, config.assume_role.as_ref(), &config.batch_limits)
                 .await
         }
-        (_, _, Some(dir)) => match AnyRecordSink::directory(dir, config.forward_format) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("logrelay replay: --records-out {}: {e}", dir.display());
-                return ExitCode::from(2);
+        (_, _, Some(dir)) => {
+            match AnyRecordSink::directory(dir, config.forward_format, &config.batch_limits) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("logrelay replay: --records-out {}: {e}", dir.display());
+                    return ExitCode::from(2);
+                }
             }
-        },
-        _ => AnyRecordSink::null(),
+        }
+        _ => AnyRecordSink::null(&config.batch_limits),
     };
     let metrics = match (args.metrics.as_str(), &sdk_config, &args.metrics_out) {
         ("put", Some(sdk), _) => {
@@ -270,6 +289,8 @@ async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
             };
             AnyMetricSink::Emf(EmfSink::new(out))
         }
+        // EMF lines without a file: rendered and counted (`emf_bytes`), written nowhere.
+        ("emf", _, None) => AnyMetricSink::Emf(EmfSink::new(Box::new(std::io::sink()))),
         _ => AnyMetricSink::Off(NullMetricSink),
     };
 
@@ -302,6 +323,13 @@ async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
                 summary.forwarded_events += report.stats.forwarded_events;
                 summary.records += report.stats.records;
                 summary.record_bytes += report.stats.record_bytes;
+                if let Some(sent) = &report.sent {
+                    summary.api_calls.put_records += sent.put_records_calls;
+                }
+                if let Some(emitted) = &report.emitted {
+                    summary.api_calls.put_metric_data += emitted.put_metric_data_calls;
+                    summary.emf_bytes += emitted.emf_bytes;
+                }
                 if let Some(e) = &report.metrics_error {
                     eprintln!("{}: metrics not emitted: {e}", file.display());
                     failed = true;

@@ -65,6 +65,10 @@ pub struct SendReport {
     pub bytes: usize,
     /// Requests made (PutRecords calls, files written...), including retries.
     pub requests: usize,
+    /// PutRecords calls: made, retries included ([`KinesisSink`]), or that would be made for these
+    /// records within the sink's [`BatchLimits`] (local sinks: one per batch of
+    /// [`batch::plan_batches`], as [`KinesisSink`] would make without a failure).
+    pub put_records_calls: usize,
     /// Entries sent again after a failed attempt (each resend counts once).
     pub retried_entries: usize,
 }

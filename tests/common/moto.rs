@@ -75,6 +75,12 @@ impl Moto {
                 child: None,
             };
         }
+        Moto::spawn(&[])
+    }
+
+    /// Starts a server of its own even when `LOGRELAY_TEST_AWS_ENDPOINT` names one, with these
+    /// extra environment variables (e.g. moto's request recorder).
+    pub fn spawn(env: &[(&str, &str)]) -> Moto {
         let venv = std::env::var_os(VENV_ENV)
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
@@ -88,6 +94,7 @@ impl Moto {
             .unwrap_or_else(|e| panic!("cannot find a free loopback port: {e}"));
         let mut child = Command::new(&exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
