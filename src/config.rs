@@ -14,7 +14,7 @@
 //! | `LOGRELAY_METRIC_NAMESPACE` | namespace of the simple filter's metric | `LogRelay` |
 //! | `LOGRELAY_FILTER_PATTERN` | the simple filter's pattern | `ERROR` |
 //! | `LOGRELAY_METRIC_NAME` | the simple filter's metric name | `ErrorCount` |
-//! | `LOGRELAY_METRICS` | `put`, `emf` or `off` | `put` |
+//! | `LOGRELAY_METRICS` | `emf`, `put` or `off` | `emf` |
 //! | `LOGRELAY_FORWARD_FORMAT` | `cwl` or `ndjson` | `cwl` |
 //! | `LOGRELAY_FORWARD_PATTERN` | pattern selecting the events to forward; empty = all | empty |
 //! | `LOGRELAY_PARTITION_KEY` | `stream` (`<logGroup>/<logStream>`) or `event-id` (first event's id) | `stream` |
@@ -343,7 +343,9 @@ impl Config {
                 value: v.clone(),
                 message,
             })?,
-            None => MetricsMode::Put,
+            // EMF by default: a PutMetricData call per invocation costs more than the rest of the
+            // bill per TB of logs together (bench/cost.md); EMF lines cost log ingestion only.
+            None => MetricsMode::Emf,
         };
         let forward_format = match var(ENV_FORWARD_FORMAT) {
             Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
@@ -858,7 +860,7 @@ mod tests {
         assert!(matches!(f.transformation.value, MetricValue::Literal(v) if v == 1.0));
         assert_eq!(f.transformation.dimensions.len(), 1);
         assert_eq!(f.transformation.dimensions[0].name, "LogGroup");
-        assert_eq!(c.metrics, MetricsMode::Put);
+        assert_eq!(c.metrics, MetricsMode::Emf);
         assert_eq!(c.forward_format, ForwardFormat::Cwl);
         assert!(c.stream_arn.is_none());
         assert_eq!(c.batch_limits.max_records, 500);
