@@ -327,3 +327,36 @@ fn an_invalid_pattern_is_a_usage_error_with_the_column() {
     assert!(stderr.contains("column"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn check_config_reports_the_partition_key_and_names_a_bad_one() {
+    let run = |key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_logrelay"))
+            .args(["check-config", "--no-clients"])
+            .env(
+                "LOGRELAY_KINESIS_STREAM_ARN",
+                "arn:aws:kinesis:us-east-1:123456789012:stream/central",
+            )
+            .env("LOGRELAY_PARTITION_KEY", key)
+            .env_remove("LOGRELAY_CONFIG_FILE")
+            .output()
+            .unwrap()
+    };
+    let out = run("event-id");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["forward"]["partitionKey"], "event-id");
+    assert_eq!(report["metrics"], "emf", "EMF is the default");
+
+    let out = run("shard");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("LOGRELAY_PARTITION_KEY=\"shard\"") && err.contains("stream or event-id"),
+        "{err}"
+    );
+}
