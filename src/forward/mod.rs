@@ -212,7 +212,7 @@ impl Encoder {
         Ok(Encoder {
             format,
             limits,
-            compression_level: crate::payload::DEFAULT_COMPRESSION_LEVEL,
+            compression_level: cwl::DEFAULT_COMPRESSION_LEVEL,
             partition_key: PartitionKeyMode::default(),
             ndjson: NdjsonEncoder::default(),
         })
@@ -260,15 +260,7 @@ impl Encoder {
             Format::Ndjson => {
                 let enrichment =
                     Enrichment::from_names(&d.owner, &d.log_group, &d.log_stream, region);
-                self.ndjson.encode_with_raw(
-                    d,
-                    Some(&decoded.raw_messages),
-                    Some(&decoded.raw_members),
-                    selected,
-                    &enrichment,
-                    &limits,
-                    out,
-                )?
+                self.ndjson.encode(d, selected, &enrichment, &limits, out)?
             }
         }
         if self.partition_key == PartitionKeyMode::EventId {
@@ -316,7 +308,8 @@ pub(crate) fn check_selection(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payload::{gzip, Decoder};
+    use crate::forward::cwl::gzip;
+    use crate::payload::Decoder;
 
     fn payload(messages: &[String]) -> Vec<u8> {
         let events: Vec<String> = messages

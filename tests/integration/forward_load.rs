@@ -10,7 +10,7 @@
 //!
 //! `load_at_the_size_given_by_the_environment` (ignored) is the full-size run of `bench/load`.
 
-mod common;
+use crate::common;
 
 use common::fault_kinesis::{FaultConfig, FaultKinesis, KeyLimit};
 use logrelay::config::Config;
@@ -257,6 +257,7 @@ fn report(load: &Load, o: &Outcome) -> String {
         "parked_payloads": o.parked_payloads,
         "put_records_requests": o.requests,
         "records_accepted": o.accepted,
+        "records_reported_delivered": o.delivered,
         "entries_throttled": o.throttled,
         "entries_retried": o.retried_entries,
         "invocation_ms_p50": percentile(&d, 0.5).as_millis() as u64,
@@ -266,7 +267,8 @@ fn report(load: &Load, o: &Outcome) -> String {
     .to_string()
 }
 
-/// The checks of every run: nothing lost, nothing claimed that did not land, no invocation late.
+/// The checks of every run: nothing lost, nothing reported delivered that did not land, no
+/// invocation late.
 fn check(o: &Outcome) {
     assert!(
         o.missing_events.is_empty(),
@@ -274,9 +276,13 @@ fn check(o: &Outcome) {
         o.missing_events.len(),
         &o.missing_events[..o.missing_events.len().min(5)]
     );
-    assert_eq!(
-        o.delivered, o.accepted,
-        "records reported delivered must be exactly the records the endpoint accepted"
+    // A record the endpoint accepted while its attempt was cut off by the deadline is reported
+    // undelivered and sent again (a duplicate, never a loss); the reverse would be a phantom.
+    assert!(
+        o.delivered <= o.accepted,
+        "{} records reported delivered, but the endpoint accepted only {}",
+        o.delivered,
+        o.accepted
     );
     assert!(
         o.late.is_empty(),
