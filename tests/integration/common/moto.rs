@@ -5,8 +5,8 @@
 //!   that server is used and nothing is started or stopped;
 //! - else `moto_server` is started from the Python venv (`$LOGRELAY_VENV/bin/moto_server`, default
 //!   `<crate root>/.venv/bin/moto_server`, else the first on `PATH`) on a free loopback port, the
-//!   handle waits until `GET /moto-api/` answers, and the server is killed when the last handle of the test binary is
-//!   dropped;
+//!   handle waits until `GET /moto-api/` answers, and the server is killed when the last handle of
+//!   the test binary is dropped;
 //! - if neither works the test fails, saying how to run the tests.
 //!
 //! Tests share one server per test binary and never reset it: give every test its own resource
