@@ -780,6 +780,7 @@ def generate_set(out_dir: str, seed: int, set_name: str, events: int, target_byt
 
 
 def main(argv: list[str] | None = None) -> int:
+    global BASE_TIME_MS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="output directory (replaced)")
     ap.add_argument("--total-mb", type=float, default=200.0,
@@ -788,6 +789,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small-events", type=int, default=500)
     ap.add_argument("--large-events", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--base-time-ms", type=int, default=BASE_TIME_MS,
+                    help="timestamp of the first payload (default 2026-03-01); payload i starts i × 10 min "
+                         "later. bench/cost gives a recent time: CloudWatch takes datapoints up to two weeks old")
     args = ap.parse_args(argv)
     if args.total_mb <= 0 or args.small_events < 1 or args.large_events < 1:
         ap.error("sizes must be positive")
@@ -796,6 +800,10 @@ def main(argv: list[str] | None = None) -> int:
         source_digest = hashlib.sha256(fh.read()).hexdigest()[:16]
     params = {"format": FORMAT_VERSION, "generator": source_digest, "total_mb": args.total_mb, "seed": args.seed,
               "small_events": args.small_events, "large_events": args.large_events}
+    if args.base_time_ms != BASE_TIME_MS:
+        params["base_time_ms"] = args.base_time_ms
+        # Read by make_payload and the tiny event; the generating processes are forked after this.
+        BASE_TIME_MS = args.base_time_ms
     truth_path = os.path.join(args.out, "truth.json")
     if os.path.exists(truth_path):
         with open(truth_path, encoding="utf-8") as fh:

@@ -194,6 +194,7 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         filters = config.filters.len(),
         metrics = ?config.metrics,
         forward_format = ?config.forward_format,
+        partition_key = %config.partition_key,
         stream_arn = config.stream_arn.as_deref().unwrap_or(""),
         assume_role = config.assume_role.as_ref().map(|r| r.role_arn.as_str()).unwrap_or(""),
         "logrelay started"

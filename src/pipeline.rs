@@ -87,7 +87,8 @@ impl Pipeline {
     /// Builds the pipeline for a validated configuration.
     pub fn new(config: Arc<Config>, region: Option<String>) -> Result<Self, ForwardError> {
         let guard = CardinalityGuard::new(config.filters.len());
-        let encoder = Encoder::new(config.forward_format, config.batch_limits)?;
+        let encoder = Encoder::new(config.forward_format, config.batch_limits)?
+            .with_partition_key(config.partition_key);
         Ok(Pipeline {
             config,
             region,

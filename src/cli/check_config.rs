@@ -96,6 +96,7 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
         "forward": config.stream_arn.as_ref().map(|arn| serde_json::json!({
             "streamArn": arn,
             "format": config.forward_format.to_string(),
+            "partitionKey": config.partition_key.to_string(),
             "pattern": config.forward_pattern.as_ref().map(|p| p.source()),
             "assumeRole": config.assume_role.as_ref().map(|r| r.role_arn.as_str()),
         })),

@@ -85,9 +85,26 @@ pub struct Summary {
     pub records: usize,
     /// Bytes of record data.
     pub record_bytes: usize,
+    /// AWS API calls: made, with real sinks (`--kinesis-stream-arn`, `--metrics put`); that the
+    /// Lambda would make, with local sinks (counted by the sinks from the same batching code).
+    pub api_calls: ApiCalls,
+    /// Bytes of Embedded Metric Format lines (`--metrics emf`; counted also without
+    /// `--metrics-out`): what the function's log group would ingest for the metrics.
+    pub emf_bytes: usize,
     /// Sum of the emitted values per namespace and metric name (whole numbers print without `.0`).
     #[serde(serialize_with = "serialize_sums")]
     pub metrics: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// AWS API calls by operation, as the summary prints them.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ApiCalls {
+    /// Kinesis `PutRecords` calls (retries included when made).
+    #[serde(rename = "PutRecords")]
+    pub put_records: usize,
+    /// CloudWatch `PutMetricData` calls.
+    #[serde(rename = "PutMetricData")]
+    pub put_metric_data: usize,
 }
 
 fn serialize_sums<S: serde::Serializer>(
@@ -193,12 +210,12 @@ fn init_cli_tracing() {
 }
 
 /// The sinks of a replay when the configuration names no stream: `--records-out` or a counter;
-/// in `emf` mode, EMF to `--metrics-out` (`-`: stderr), or no metrics without it.
+/// in `emf` mode, EMF to `--metrics-out` (`-`: stderr), or rendered and only counted without it.
 fn local_sinks(args: &ReplayArgs, config: &Config) -> Result<LocalSinks, String> {
     let records = match &args.records_out {
-        Some(dir) => AnyRecordSink::directory(dir, config.forward_format)
+        Some(dir) => AnyRecordSink::directory(dir, config.forward_format, &config.batch_limits)
             .map_err(|e| format!("--records-out {}: {e}", dir.display()))?,
-        None => AnyRecordSink::null(),
+        None => AnyRecordSink::null(&config.batch_limits),
     };
     let emf = match args
         .metrics_out
@@ -211,7 +228,8 @@ fn local_sinks(args: &ReplayArgs, config: &Config) -> Result<LocalSinks, String>
                 .map_err(|e| format!("--metrics-out {}: {e}", path.display()))?;
             Some(EmfSink::new(Box::new(std::io::BufWriter::new(file))))
         }
-        None => None,
+        // EMF lines without a file: rendered and counted (`emf_bytes`), written nowhere.
+        None => Some(EmfSink::new(Box::new(std::io::sink()))),
     };
     Ok(LocalSinks {
         records: Some(records),
@@ -260,6 +278,13 @@ async fn replay(args: &ReplayArgs, config: Config) -> ExitCode {
                 summary.forwarded_events += report.stats.forwarded_events;
                 summary.records += report.stats.records;
                 summary.record_bytes += report.stats.record_bytes;
+                if let Some(sent) = &report.sent {
+                    summary.api_calls.put_records += sent.put_records_calls;
+                }
+                if let Some(emitted) = &report.emitted {
+                    summary.api_calls.put_metric_data += emitted.put_metric_data_calls;
+                    summary.emf_bytes += emitted.emf_bytes;
+                }
                 if let Some(e) = &report.metrics_error {
                     eprintln!("{}: metrics not emitted: {e}", file.display());
                     failed = true;

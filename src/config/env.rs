@@ -8,9 +8,10 @@
 //! | `LOGRELAY_METRIC_NAMESPACE` | namespace of the simple filter's metric | `LogRelay` |
 //! | `LOGRELAY_FILTER_PATTERN` | the simple filter's pattern | `ERROR` |
 //! | `LOGRELAY_METRIC_NAME` | the simple filter's metric name | `ErrorCount` |
-//! | `LOGRELAY_METRICS` | `put`, `emf` or `off` | `put` |
+//! | `LOGRELAY_METRICS` | `emf`, `put` or `off` | `emf` |
 //! | `LOGRELAY_FORWARD_FORMAT` | `cwl` or `ndjson` | `cwl` |
 //! | `LOGRELAY_FORWARD_PATTERN` | pattern selecting the events to forward; empty = all | empty |
+//! | `LOGRELAY_PARTITION_KEY` | `stream` (`<logGroup>/<logStream>`) or `event-id` (first event's id) | `stream` |
 //! | `LOGRELAY_CONFIG_FILE` | metric-filter file (replaces the simple filter) | empty |
 //! | `LOGRELAY_MAX_DECOMPRESSED_BYTES` | cap on one decompressed payload | 64 MiB |
 //! | `LOGRELAY_KINESIS_MAX_RECORDS` | records per `PutRecords` call | 500 |
@@ -19,7 +20,7 @@
 //!
 
 use super::*;
-use crate::forward::BatchLimits;
+use crate::forward::{BatchLimits, PartitionKeyMode};
 use crate::pattern::Pattern;
 use std::path::{Path, PathBuf};
 
@@ -41,6 +42,8 @@ pub const ENV_METRICS: &str = "LOGRELAY_METRICS";
 pub const ENV_FORWARD_FORMAT: &str = "LOGRELAY_FORWARD_FORMAT";
 /// Environment variable: pattern selecting the events to forward.
 pub const ENV_FORWARD_PATTERN: &str = "LOGRELAY_FORWARD_PATTERN";
+/// Environment variable: partition key of the records (`stream`, `event-id`).
+pub const ENV_PARTITION_KEY: &str = "LOGRELAY_PARTITION_KEY";
 /// Environment variable: path of the metric-filter file.
 pub const ENV_CONFIG_FILE: &str = "LOGRELAY_CONFIG_FILE";
 /// Environment variable: cap on one decompressed payload, in bytes.
@@ -69,7 +72,17 @@ impl Config {
                 value: v.clone(),
                 message,
             })?,
-            None => MetricsMode::Put,
+            // EMF by default: a PutMetricData call per invocation costs more than the rest of the
+            // bill per TB of logs together (bench/cost.md); EMF lines cost log ingestion only.
+            None => MetricsMode::Emf,
+        };
+        let partition_key = match var(ENV_PARTITION_KEY) {
+            Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
+                var: ENV_PARTITION_KEY,
+                value: v.clone(),
+                message,
+            })?,
+            None => PartitionKeyMode::Stream,
         };
         let forward_format = match var(ENV_FORWARD_FORMAT) {
             Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
@@ -175,6 +188,7 @@ impl Config {
             assume_role,
             forward_format,
             forward_pattern,
+            partition_key,
             max_decompressed_bytes,
             batch_limits,
             own_log_group: var(ENV_OWN_LOG_GROUP),

@@ -238,6 +238,8 @@ pub struct Config {
     pub forward_format: ForwardFormat,
     /// Pattern selecting the events to forward; None = all.
     pub forward_pattern: Option<Pattern>,
+    /// How records get their partition key.
+    pub partition_key: crate::forward::PartitionKeyMode,
     /// Cap on one decompressed payload.
     pub max_decompressed_bytes: usize,
     /// `PutRecords` limits.
@@ -287,10 +289,23 @@ mod tests {
         assert!(matches!(f.transformation.value, MetricValue::Literal(v) if v == 1.0));
         assert_eq!(f.transformation.dimensions.len(), 1);
         assert_eq!(f.transformation.dimensions[0].name, "LogGroup");
-        assert_eq!(c.metrics, MetricsMode::Put);
+        assert_eq!(c.metrics, MetricsMode::Emf);
         assert_eq!(c.forward_format, ForwardFormat::Cwl);
         assert!(c.stream_arn.is_none());
         assert_eq!(c.batch_limits.max_records, 500);
+        assert_eq!(c.partition_key, crate::forward::PartitionKeyMode::Stream);
+    }
+
+    #[test]
+    fn partition_key_from_environment_and_its_error() {
+        let c = config(&[(ENV_PARTITION_KEY, "event-id")]).unwrap();
+        assert_eq!(c.partition_key, crate::forward::PartitionKeyMode::EventId);
+        let e = config(&[(ENV_PARTITION_KEY, "random")]).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("LOGRELAY_PARTITION_KEY=\"random\"") && text.contains("event-id"),
+            "{text}"
+        );
     }
 
     #[test]

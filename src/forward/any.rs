@@ -35,15 +35,21 @@ impl AnyRecordSink {
         ))
     }
 
-    /// Files in `dir`, named for `format`.
-    pub fn directory(dir: &Path, format: Format) -> Result<Self, std::io::Error> {
+    /// Files in `dir`, named for `format`; PutRecords calls counted within `limits`.
+    pub fn directory(
+        dir: &Path,
+        format: Format,
+        limits: &BatchLimits,
+    ) -> Result<Self, std::io::Error> {
         std::fs::create_dir_all(dir)?;
-        Ok(AnyRecordSink::Directory(DirSink::new(dir, format)))
+        Ok(AnyRecordSink::Directory(
+            DirSink::new(dir, format).with_limits(*limits),
+        ))
     }
 
-    /// Counts records and bytes.
-    pub fn null() -> Self {
-        AnyRecordSink::Null(NullSink::default())
+    /// Counts records, bytes and the PutRecords calls within `limits`.
+    pub fn null(limits: &BatchLimits) -> Self {
+        AnyRecordSink::Null(NullSink::default().with_limits(*limits))
     }
 }
 

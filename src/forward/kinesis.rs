@@ -420,6 +420,7 @@ impl RecordSink for KinesisSink {
                     report.retried_entries += pending.len();
                 }
                 report.requests += 1;
+                report.put_records_calls += 1;
                 let batch: Vec<PutRecordsRequestEntry> =
                     pending.iter().map(|&i| entries[i].clone()).collect();
                 match self.put(batch, timeout).await {

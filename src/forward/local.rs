@@ -6,8 +6,13 @@
 //!   `send` calls of one sink.
 //! - [`NullSink`]: counts records and bytes, writes nothing.
 //! - [`MemorySink`]: keeps the records in memory, for tests.
+//!
+//! Each reports the PutRecords calls that [`KinesisSink`](super::KinesisSink) would make for the
+//! records it is given ([`SendReport::put_records_calls`]), from the same batching code and its
+//! [`BatchLimits`] (default: Kinesis's), so that `replay` counts the calls the Lambda would make.
 
-use super::{Format, ForwardError, Record, RecordSink, SendReport};
+use super::batch::plan_batches;
+use super::{BatchLimits, Format, ForwardError, Record, RecordSink, SendReport};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -19,6 +24,7 @@ pub struct DirSink {
     dir: PathBuf,
     extension: &'static str,
     next: AtomicU64,
+    limits: BatchLimits,
 }
 
 impl DirSink {
@@ -28,7 +34,14 @@ impl DirSink {
             dir: dir.into(),
             extension: format.extension(),
             next: AtomicU64::new(1),
+            limits: BatchLimits::default(),
         }
+    }
+
+    /// Sets the batch limits the PutRecords calls are counted with.
+    pub fn with_limits(mut self, limits: BatchLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The directory.
@@ -47,6 +60,7 @@ impl RecordSink for DirSink {
         if records.is_empty() {
             return Ok(report);
         }
+        let calls = plan_batches(&records, &self.limits)?.len();
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(|source| ForwardError::Io {
@@ -76,6 +90,7 @@ impl RecordSink for DirSink {
             report.bytes += r.size();
             report.requests += 1;
         }
+        report.put_records_calls = calls;
         Ok(report)
     }
 }
@@ -85,9 +100,16 @@ impl RecordSink for DirSink {
 pub struct NullSink {
     records: AtomicUsize,
     bytes: AtomicUsize,
+    limits: BatchLimits,
 }
 
 impl NullSink {
+    /// Sets the batch limits the PutRecords calls are counted with.
+    pub fn with_limits(mut self, limits: BatchLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Records counted so far.
     pub fn records(&self) -> usize {
         self.records.load(Ordering::Relaxed)
@@ -105,6 +127,7 @@ impl RecordSink for NullSink {
         records: Vec<Record>,
         _deadline: Option<Instant>,
     ) -> Result<SendReport, ForwardError> {
+        let put_records_calls = plan_batches(&records, &self.limits)?.len();
         let bytes: usize = records.iter().map(Record::size).sum();
         self.records.fetch_add(records.len(), Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -112,6 +135,7 @@ impl RecordSink for NullSink {
             records: records.len(),
             bytes,
             requests: usize::from(!records.is_empty()),
+            put_records_calls,
             retried_entries: 0,
         })
     }
@@ -151,6 +175,7 @@ impl RecordSink for MemorySink {
             records: records.len(),
             bytes: records.iter().map(Record::size).sum(),
             requests: usize::from(!records.is_empty()),
+            put_records_calls: plan_batches(&records, &BatchLimits::default())?.len(),
             retried_entries: 0,
         };
         match self.records.lock() {
@@ -191,6 +216,31 @@ mod tests {
         assert!(matches!(err, ForwardError::Io { .. }), "{err}");
         assert!(err.to_string().contains("000001.ndjson"), "{err}");
         assert_eq!(std::fs::read(dir.join("000001.ndjson")).unwrap(), b"a\n");
+    }
+
+    #[tokio::test]
+    async fn local_sinks_count_the_putrecords_calls_kinesis_would_make() {
+        let limits = BatchLimits {
+            max_records: 2,
+            max_batch_bytes: 100,
+            max_record_bytes: 50,
+        };
+        let records: Vec<Record> = (0..5).map(|_| rec(&[b'x'; 37])).collect();
+        // 40 bytes each (data + key): two per call by count, and 80 of 100 bytes.
+        let null = NullSink::default().with_limits(limits);
+        let rep = null.send(records.clone(), None).await.unwrap();
+        assert_eq!(rep.put_records_calls, 3);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DirSink::new(tmp.path(), Format::Ndjson).with_limits(limits);
+        assert_eq!(dir.send(records, None).await.unwrap().put_records_calls, 3);
+        // Without limits: Kinesis's own, 500 records per call.
+        let many: Vec<Record> = (0..1001).map(|_| rec(b"y")).collect();
+        let rep = NullSink::default().send(many, None).await.unwrap();
+        assert_eq!(rep.put_records_calls, 3);
+        // A record over the limit is refused as Kinesis would refuse it.
+        let big = NullSink::default().with_limits(limits);
+        let err = big.send(vec![rec(&[0; 60])], None).await.unwrap_err();
+        assert!(matches!(err, ForwardError::RecordTooLarge { .. }), "{err}");
     }
 
     #[tokio::test]

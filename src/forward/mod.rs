@@ -51,7 +51,7 @@ pub use kinesis::{
 };
 pub use local::{DirSink, MemorySink, NullSink};
 pub use ndjson::NdjsonEncoder;
-pub use record::{partition_key, Record};
+pub use record::{event_id_key, partition_key, PartitionKeyMode, Record};
 pub use retry::RetryPolicy;
 
 use crate::enrich::Enrichment;
@@ -69,6 +69,10 @@ pub struct SendReport {
     pub bytes: usize,
     /// Requests made (PutRecords calls, files written...), including retries.
     pub requests: usize,
+    /// PutRecords calls: made, retries included ([`KinesisSink`]), or that would be made for these
+    /// records within the sink's [`BatchLimits`] (local sinks: one per batch of
+    /// [`batch::plan_batches`], as [`KinesisSink`] would make without a failure).
+    pub put_records_calls: usize,
     /// Entries sent again after a failed attempt (each resend counts once).
     pub retried_entries: usize,
 }
@@ -201,6 +205,7 @@ pub struct Encoder {
     format: Format,
     limits: BatchLimits,
     compression_level: u32,
+    partition_key: PartitionKeyMode,
     ndjson: NdjsonEncoder,
 }
 
@@ -212,6 +217,7 @@ impl Encoder {
             format,
             limits,
             compression_level: cwl::DEFAULT_COMPRESSION_LEVEL,
+            partition_key: PartitionKeyMode::default(),
             ndjson: NdjsonEncoder::default(),
         })
     }
@@ -219,6 +225,12 @@ impl Encoder {
     /// Sets the gzip level (0–9) of re-encoded cwl payloads.
     pub fn with_compression_level(mut self, level: u32) -> Self {
         self.compression_level = level.min(9);
+        self
+    }
+
+    /// Sets how records get their partition key.
+    pub fn with_partition_key(mut self, mode: PartitionKeyMode) -> Self {
+        self.partition_key = mode;
         self
     }
 
@@ -238,19 +250,48 @@ impl Encoder {
         out: &mut Vec<Record>,
     ) -> Result<usize, ForwardError> {
         let before = out.len();
+        let d = &decoded.data;
+        let mut limits = self.limits;
+        if self.partition_key == PartitionKeyMode::EventId {
+            // The encoders size records for the stream key; keep room for an event-id key too.
+            let stream_key = partition_key(&d.log_group, &d.log_stream).len();
+            limits.max_record_bytes = limits
+                .max_record_bytes
+                .saturating_sub(record::MAX_EVENT_ID_KEY_BYTES.saturating_sub(stream_key));
+        }
         match self.format {
-            Format::Cwl => {
-                cwl::encode(decoded, selected, &self.limits, self.compression_level, out)?
-            }
+            Format::Cwl => cwl::encode(decoded, selected, &limits, self.compression_level, out)?,
             Format::Ndjson => {
-                let d = &decoded.data;
                 let enrichment =
                     Enrichment::from_names(&d.owner, &d.log_group, &d.log_stream, region);
-                self.ndjson
-                    .encode(d, selected, &enrichment, &self.limits, out)?
+                self.ndjson.encode(d, selected, &enrichment, &limits, out)?
             }
         }
+        if self.partition_key == PartitionKeyMode::EventId {
+            key_by_first_event(decoded, selected, &mut out[before..]);
+        }
         Ok(out.len() - before)
+    }
+}
+
+/// Gives each record the [`event_id_key`] of its first event. A record's `events` counts the events
+/// it completes, so the first event of a record is the selected event after those the records before
+/// it completed; the parts of one split event (all but the last complete nothing) share its key.
+fn key_by_first_event(decoded: &Decoded<'_>, selected: Option<&[bool]>, records: &mut [Record]) {
+    let events = &decoded.data.log_events;
+    let mut selected_events = events
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| selected.is_none_or(|s| s.get(*i).copied().unwrap_or(false)))
+        .map(|(_, e)| e);
+    let mut next = selected_events.next();
+    for r in records {
+        if let Some(event) = next {
+            r.partition_key = event_id_key(&event.id.to_string());
+        }
+        for _ in 0..r.events {
+            next = selected_events.next();
+        }
     }
 }
 
@@ -265,5 +306,140 @@ pub(crate) fn check_selection(
             got: s.len(),
         }),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forward::cwl::gzip;
+    use crate::payload::Decoder;
+
+    fn payload(messages: &[String]) -> Vec<u8> {
+        let events: Vec<String> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                format!(
+                    r#"{{"id":"{}","timestamp":{i},"message":{}}}"#,
+                    37_000_000_000_000_000_000u128 + i as u128,
+                    serde_json::to_string(m).unwrap()
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+            events.join(",")
+        );
+        let mut gz = Vec::new();
+        gzip(json.as_bytes(), 6, &mut gz);
+        gz
+    }
+
+    /// The id of the first event in a record of either format.
+    fn first_id(format: Format, r: &Record) -> String {
+        match format {
+            Format::Cwl => {
+                let mut d = Decoder::default();
+                let dec = d.decode_gzip(&r.data).unwrap();
+                dec.data.log_events[0].id.to_string()
+            }
+            Format::Ndjson => {
+                let line = r.data.split(|&b| b == b'\n').next().unwrap();
+                let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+                v["id"].as_str().unwrap().to_owned()
+            }
+        }
+    }
+
+    #[test]
+    fn event_id_keys_name_each_records_first_event_and_fit_the_limit() {
+        // Varied, poorly compressible messages so that cwl needs several records too.
+        let messages: Vec<String> = (0..400)
+            .map(|i| {
+                (0..40)
+                    .map(|j| format!("{:x}", (i * 7919 + j * 104_729) % 65_521))
+                    .collect()
+            })
+            .collect();
+        let gz = payload(&messages);
+        let mut decoder = Decoder::default();
+        let decoded = decoder.decode_gzip(&gz).unwrap();
+        // Every third event is left out.
+        let selected: Vec<bool> = (0..messages.len()).map(|i| i % 3 != 1).collect();
+        let limits = BatchLimits {
+            max_record_bytes: 4096,
+            ..BatchLimits::default()
+        };
+        for format in [Format::Cwl, Format::Ndjson] {
+            let mut enc = Encoder::new(format, limits)
+                .unwrap()
+                .with_partition_key(PartitionKeyMode::EventId);
+            let mut out = Vec::new();
+            enc.encode(&decoded, Some(&selected), None, &mut out)
+                .unwrap();
+            assert!(out.len() > 3, "{format}: {} records", out.len());
+            let mut keys = std::collections::HashSet::new();
+            for r in &out {
+                assert_eq!(r.partition_key, first_id(format, r), "{format}");
+                assert!(
+                    r.size() <= limits.max_record_bytes,
+                    "{format}: {}",
+                    r.size()
+                );
+                keys.insert(r.partition_key.clone());
+            }
+            assert_eq!(keys.len(), out.len(), "{format}: one key per record");
+            assert_eq!(
+                out.iter().map(|r| r.events).sum::<usize>(),
+                selected.iter().filter(|&&s| s).count()
+            );
+            // The default keeps the stream key.
+            let mut enc = Encoder::new(format, limits).unwrap();
+            let mut out = Vec::new();
+            enc.encode(&decoded, Some(&selected), None, &mut out)
+                .unwrap();
+            assert!(out.iter().all(|r| r.partition_key == "g/s"), "{format}");
+        }
+    }
+
+    #[test]
+    fn the_parts_of_a_split_event_share_its_key() {
+        let big: String = (0..3000)
+            .map(|i| format!("{:x}", i * 2_654_435_761u64 % 4093))
+            .collect();
+        let gz = payload(&["first".into(), big, "last".into()]);
+        let mut decoder = Decoder::default();
+        let decoded = decoder.decode_gzip(&gz).unwrap();
+        let limits = BatchLimits {
+            max_record_bytes: 2048,
+            ..BatchLimits::default()
+        };
+        for format in [Format::Cwl, Format::Ndjson] {
+            let mut enc = Encoder::new(format, limits)
+                .unwrap()
+                .with_partition_key(PartitionKeyMode::EventId);
+            let mut out = Vec::new();
+            enc.encode(&decoded, None, None, &mut out).unwrap();
+            let second = (37_000_000_000_000_000_000u128 + 1).to_string();
+            let parts: Vec<&Record> = out.iter().filter(|r| r.partition_key == second).collect();
+            let keys: Vec<(&str, usize)> = out
+                .iter()
+                .map(|r| (r.partition_key.as_str(), r.events))
+                .collect();
+            assert!(parts.len() > 1, "{format}: {keys:?}");
+            // All but the last part complete no event; the last may also hold the next event.
+            assert!(
+                parts[..parts.len() - 1].iter().all(|r| r.events == 0),
+                "{format}: {keys:?}"
+            );
+            for r in &out {
+                assert!(
+                    r.size() <= limits.max_record_bytes,
+                    "{format}: {}",
+                    r.size()
+                );
+            }
+        }
     }
 }

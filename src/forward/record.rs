@@ -23,6 +23,67 @@ impl Record {
     }
 }
 
+/// How records get their partition key (`LOGRELAY_PARTITION_KEY`).
+///
+/// Kinesis sends every record of one partition key to one shard, and a shard takes at most 1 MB/s
+/// or 1,000 records/s of writes (Kinesis Data Streams Developer Guide, "Quotas and limits"), so the
+/// key decides both ordering and how hot one log stream may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartitionKeyMode {
+    /// `<logGroup>/<logStream>` ([`partition_key`]): a stream's records stay in order in one shard.
+    #[default]
+    Stream,
+    /// The id of the record's first event ([`event_id_key`]): one stream's records spread over every
+    /// shard, for streams hotter than one shard; records of one stream are no longer ordered
+    /// relative to each other (the events within a record are).
+    EventId,
+}
+
+impl std::str::FromStr for PartitionKeyMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "stream" => Ok(PartitionKeyMode::Stream),
+            "event-id" => Ok(PartitionKeyMode::EventId),
+            other => Err(format!(
+                "unknown partition key {other:?} (expected stream or event-id)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for PartitionKeyMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PartitionKeyMode::Stream => "stream",
+            PartitionKeyMode::EventId => "event-id",
+        })
+    }
+}
+
+/// Longest [`event_id_key`], in bytes. CloudWatch's event ids are 56 digits; a longer id is replaced
+/// by its hash so that the space a record keeps for its key is bounded.
+pub const MAX_EVENT_ID_KEY_BYTES: usize = 64;
+
+/// The partition key of a record in [`PartitionKeyMode::EventId`]: the event id itself when it is
+/// 1–64 bytes long, else `#` and 16 hex digits of its FNV-1a 64 hash (an empty id gives the hash of
+/// nothing, never an empty key, which Kinesis rejects).
+pub fn event_id_key(id: &str) -> String {
+    if !id.is_empty() && id.len() <= MAX_EVENT_ID_KEY_BYTES {
+        return id.to_owned();
+    }
+    format!("#{:016x}", fnv1a(id.bytes()))
+}
+
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
 /// The partition key of a payload's records: `<logGroup>/<logStream>`.
 ///
 /// All records of one log stream go to the same shard, so a stream's events stay in order within
@@ -38,11 +99,7 @@ pub fn partition_key(log_group: &str, log_stream: &str) -> String {
         k.push_str(log_stream);
         return k;
     }
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in log_group.bytes().chain([b'/']).chain(log_stream.bytes()) {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let hash = fnv1a(log_group.bytes().chain([b'/']).chain(log_stream.bytes()));
     let keep = MAX_PARTITION_KEY_CHARS - 17;
     let mut k: String = log_group
         .chars()
@@ -65,6 +122,32 @@ mod tests {
             "/aws/lambda/f/2024/01/01/[$LATEST]x"
         );
         assert_eq!(partition_key("", ""), "/");
+    }
+
+    #[test]
+    fn partition_key_mode_parses_and_prints() {
+        for mode in [PartitionKeyMode::Stream, PartitionKeyMode::EventId] {
+            assert_eq!(mode.to_string().parse::<PartitionKeyMode>(), Ok(mode));
+        }
+        assert_eq!(PartitionKeyMode::default(), PartitionKeyMode::Stream);
+        let err = "event_id".parse::<PartitionKeyMode>().unwrap_err();
+        assert!(
+            err.contains("\"event_id\"") && err.contains("stream or event-id"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn event_id_key_is_the_id_or_a_bounded_hash() {
+        let id = "37000000000000000000000000000000000000000000000000000001";
+        assert_eq!(event_id_key(id), id);
+        let long = "9".repeat(65);
+        let k = event_id_key(&long);
+        assert_eq!(k.len(), 17);
+        assert!(k.starts_with('#'));
+        assert_eq!(k, event_id_key(&long));
+        assert_ne!(k, event_id_key(&"9".repeat(66)));
+        assert_eq!(event_id_key("").len(), 17);
     }
 
     #[test]

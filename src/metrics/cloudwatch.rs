@@ -177,6 +177,7 @@ impl MetricSink for CloudWatchSink {
             }
             report.datums += n;
             report.requests += 1;
+            report.put_metric_data_calls += 1;
         }
         Ok(report)
     }

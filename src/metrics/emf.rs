@@ -108,6 +108,8 @@ impl MetricSink for EmfSink {
         Ok(EmitReport {
             datums: batch.len(),
             requests: lines,
+            put_metric_data_calls: 0,
+            emf_bytes: buf.len(),
         })
     }
 }

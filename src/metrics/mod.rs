@@ -149,6 +149,11 @@ pub struct EmitReport {
     pub datums: usize,
     /// Requests (PutMetricData calls) or lines (EMF) written.
     pub requests: usize,
+    /// PutMetricData calls made (each is billed as one request; the SDK's own retries of a call
+    /// are not counted).
+    pub put_metric_data_calls: usize,
+    /// Bytes of EMF lines written (billed as log ingestion of the function's log group).
+    pub emf_bytes: usize,
 }
 
 /// A metrics emitting error.

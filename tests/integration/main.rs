@@ -7,6 +7,7 @@ mod common;
 mod cli_test_metric_filter;
 mod forward_encode_props;
 mod forward_faults;
+mod forward_load;
 mod forward_moto;
 mod pattern_alloc;
 mod pattern_aws_docs;

@@ -113,7 +113,12 @@ fn replay_of_the_sample_events_counts_forwards_and_measures_everything() {
     assert_eq!(s["records"], DATA_EVENTS.len());
     assert_eq!(s["record_bytes"], gzip_total);
     assert_eq!(s["metrics"]["LogRelay"]["ErrorCount"], errors as f64);
-    assert_eq!(s.as_object().unwrap().len(), 7, "summary keys: {s}");
+    // One PutRecords call per payload (one record each); EMF instead of PutMetricData.
+    assert_eq!(
+        s["api_calls"],
+        serde_json::json!({"PutRecords": DATA_EVENTS.len(), "PutMetricData": 0})
+    );
+    assert_eq!(s.as_object().unwrap().len(), 9, "summary keys: {s}");
 
     // cwl pass-through: every record is the payload's gzip, byte for byte, in input order.
     let records = sorted_files(&records_dir);
@@ -124,6 +129,11 @@ fn replay_of_the_sample_events_counts_forwards_and_measures_everything() {
 
     // EMF lines: ErrorCount values add up to the error count, one dimension LogGroup.
     let emf = std::fs::read_to_string(&metrics_file).unwrap();
+    assert_eq!(
+        s["emf_bytes"],
+        emf.len(),
+        "emf_bytes counts the lines written"
+    );
     let mut total = 0.0;
     for line in emf.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
@@ -564,4 +574,37 @@ fn json_wildcards_over_arrays_and_metric_values() {
         .collect();
     latencies.sort_by(f64::total_cmp);
     assert_eq!(latencies, vec![11.5, 20.0]);
+}
+
+#[test]
+fn check_config_reports_the_partition_key_and_names_a_bad_one() {
+    let run = |key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_logrelay"))
+            .args(["check-config", "--no-clients"])
+            .env(
+                "LOGRELAY_KINESIS_STREAM_ARN",
+                "arn:aws:kinesis:us-east-1:123456789012:stream/central",
+            )
+            .env("LOGRELAY_PARTITION_KEY", key)
+            .env_remove("LOGRELAY_CONFIG_FILE")
+            .output()
+            .unwrap()
+    };
+    let out = run("event-id");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["forward"]["partitionKey"], "event-id");
+    assert_eq!(report["metrics"], "emf", "EMF is the default");
+
+    let out = run("shard");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("LOGRELAY_PARTITION_KEY=\"shard\"") && err.contains("stream or event-id"),
+        "{err}"
+    );
 }

@@ -224,3 +224,156 @@ fn replay_refuses_a_stream_in_another_partition() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The calls moto's request recorder saw for one operation: Kinesis by its `X-Amz-Target`,
+/// CloudWatch (AWS query protocol) by the `Action` of its form body.
+fn recorded_calls(recording: &str, operation: &str) -> usize {
+    recording
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("recorder line is JSON"))
+        .filter(|entry| {
+            let headers = entry["headers"].as_object().expect("headers");
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .and_then(|(_, v)| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            if header("x-amz-target").ends_with(&format!(".{operation}")) {
+                return true;
+            }
+            let raw = entry["body"].as_str().unwrap_or_default();
+            let body = if entry["body_encoded"].as_bool().unwrap_or(false) {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, raw)
+                    .expect("base64 body")
+            } else {
+                raw.as_bytes().to_vec()
+            };
+            // The SDK gzips request bodies of 10 KiB or more; this test's requests are smaller.
+            assert_ne!(
+                header("content-encoding"),
+                "gzip",
+                "a compressed request body: make the test's requests smaller"
+            );
+            String::from_utf8_lossy(&body)
+                .split('&')
+                .any(|kv| kv == format!("Action={operation}"))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn replay_counts_exactly_the_api_calls_moto_receives() {
+    // A moto of its own, recording every request it receives.
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("requests.jsonl");
+    let moto = Moto::spawn(&[
+        ("MOTO_ENABLE_RECORDING", "True"),
+        ("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap()),
+    ]);
+    let sdk = sdk_config(moto.endpoint()).await;
+    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+    let stream = unique_name("calls");
+    let arn = common::create_stream(&kinesis, &stream, 2).await;
+
+    // Two filters in two namespaces: two PutMetricData calls per payload with both kinds of event.
+    let (errors_ns, warns_ns) = (unique_name("Errors"), unique_name("Warns"));
+    let config = dir.path().join("filters.json");
+    std::fs::write(
+        &config,
+        serde_json::json!([
+            {"filterName": "errors", "filterPattern": "ERROR", "metricTransformations": [
+                {"metricName": "Errors", "metricNamespace": errors_ns, "metricValue": "1"}]},
+            {"filterName": "warns", "filterPattern": "WARN", "metricTransformations": [
+                {"metricName": "Warns", "metricNamespace": warns_ns, "metricValue": "1"}]},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut files = Vec::new();
+    for (i, n) in [40usize, 7, 90].into_iter().enumerate() {
+        let events: Vec<common::FixtureEvent> = common::events(n)
+            .into_iter()
+            .enumerate()
+            .map(|(j, (id, _, m))| (id, now - 10_000 + j as i64, m))
+            .collect();
+        let gz = common::gzip(
+            common::payload_json("123456789012", "/ecs/orders", &format!("s{i}"), &events)
+                .as_bytes(),
+        );
+        let path = dir.path().join(format!("event-{i}.json"));
+        std::fs::write(&path, common::lambda_event(&gz)).unwrap();
+        files.push(path);
+    }
+    let replay = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_logrelay"))
+            .args(["replay", "--forward-format", "ndjson", "--config"])
+            .arg(&config)
+            .args(extra)
+            .args(&files)
+            // Small records, three per call: several PutRecords calls per payload.
+            .env("LOGRELAY_KINESIS_MAX_RECORD_BYTES", "2048")
+            .env("LOGRELAY_KINESIS_MAX_RECORDS", "3")
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("LOGRELAY_CONFIG_FILE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+
+    // Local sinks first: the calls the Lambda would make, counted without any AWS call.
+    let before = std::fs::read_to_string(&recording).unwrap_or_default();
+    let local = replay(&["--metrics", "emf"]);
+    assert_eq!(
+        std::fs::read_to_string(&recording).unwrap_or_default(),
+        before,
+        "a replay with local sinks calls nothing"
+    );
+    assert!(local["emf_bytes"].as_u64().unwrap() > 0, "{local}");
+    assert_eq!(local["api_calls"]["PutMetricData"], 0, "{local}");
+
+    // Then the real sinks, against moto.
+    let real = replay(&["--kinesis-stream-arn", &arn, "--metrics", "put"]);
+    let recorded = std::fs::read_to_string(&recording).unwrap();
+    let put_records = recorded_calls(&recorded, "PutRecords");
+    let put_metric_data = recorded_calls(&recorded, "PutMetricData");
+    println!(
+        "summary {real}; moto received {put_records} PutRecords, {put_metric_data} PutMetricData"
+    );
+    assert!(put_records > files.len(), "several calls per payload");
+    assert_eq!(real["api_calls"]["PutRecords"], put_records, "{real}");
+    assert_eq!(
+        real["api_calls"]["PutMetricData"], put_metric_data,
+        "{real}"
+    );
+    assert_eq!(
+        put_metric_data,
+        2 * files.len(),
+        "one call per namespace per payload"
+    );
+    assert_eq!(real["emf_bytes"], 0);
+    // The local count is the real one: same records, same batching.
+    assert_eq!(local["api_calls"]["PutRecords"], put_records, "{local}");
+    assert_eq!(local["records"], real["records"]);
+
+    // And the records moto holds are the ones the summary counts.
+    let stored = common::read_all(&kinesis, &stream).await;
+    assert_eq!(real["records"], stored.len());
+}

@@ -22,9 +22,10 @@ SPECIFIED_ENV = {
     "LOGRELAY_METRIC_NAMESPACE": "LogRelay",
     "LOGRELAY_FILTER_PATTERN": "ERROR",
     "LOGRELAY_METRIC_NAME": "ErrorCount",
-    "LOGRELAY_METRICS": "put",
+    "LOGRELAY_METRICS": "emf",
     "LOGRELAY_FORWARD_FORMAT": "cwl",
     "LOGRELAY_FORWARD_PATTERN": "",
+    "LOGRELAY_PARTITION_KEY": "stream",
     "LOGRELAY_CONFIG_FILE": "",
     "LOGRELAY_MAX_DECOMPRESSED_BYTES": "67108864",
     "LOGRELAY_KINESIS_MAX_RECORDS": "500",
@@ -210,6 +211,7 @@ FORWARDING_SETUPS = [
     {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "ext-123456"},
     {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN, "MetricsMode": "emf"},
     {"MetricsMode": "off", "AdditionalMetricNamespaces": "Shop"},
+    {"MetricsMode": "put", "AdditionalMetricNamespaces": "Shop"},
 ]
 
 
@@ -292,7 +294,7 @@ def test_forwarding_parameters_must_be_consistent():
     [("", ["LogRelay"]), ("Shop", ["LogRelay", "Shop"]), ("Shop,Web/Edge", ["LogRelay", "Shop", "Web/Edge"])],
 )
 def test_put_metric_data_is_limited_to_the_namespaces(extra, expected):
-    rendered = render(TEMPLATE, {"AdditionalMetricNamespaces": extra})
+    rendered = render(TEMPLATE, {"MetricsMode": "put", "AdditionalMetricNamespaces": extra})
     s = statement(rendered, "PutMetricData")
     assert s["Action"] == ["cloudwatch:PutMetricData"]
     assert s["Resource"] == ["*"]  # PutMetricData has no resource type

@@ -9,6 +9,13 @@
 //! (seeded, alternating `ProvisionedThroughputExceededException` and `InternalFailure`). Every
 //! accepted entry is recorded, in order ([`FaultKinesis::accepted`]).
 //!
+//! Two knobs make it a load-test endpoint: [`FaultConfig::latency`] delays every response (a
+//! realistic round trip, which a Lambda pays for in wall time), and [`FaultConfig::key_limit`]
+//! enforces Kinesis's per-shard write limit per partition key (a key maps to one shard: 1 MB/s or
+//! 1,000 records/s, Kinesis Data Streams Developer Guide, "Quotas and limits"), failing each entry
+//! over the limit with `ProvisionedThroughputExceededException` as Kinesis does. The limit is counted
+//! per key in one-second windows; keys that would share a shard in Kinesis do not share a window here.
+//!
 //! ```ignore
 //! use common::fault_kinesis::{FaultConfig, FaultKinesis};
 //! let server = FaultKinesis::start(FaultConfig { entry_failure_rate: 0.3, ..FaultConfig::default() });
@@ -18,12 +25,13 @@
 //! Threads, not tokio: the server runs beside whatever runtime the test uses, and stops on drop.
 
 use base64::Engine as _;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What happens to one whole request.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +63,28 @@ pub struct FaultConfig {
     pub request_faults: Vec<RequestFault>,
     /// Fault for every later request.
     pub default_fault: RequestFault,
+    /// Delay before every response.
+    pub latency: Duration,
+    /// Write limit per partition key, if any.
+    pub key_limit: Option<KeyLimit>,
+}
+
+/// A write limit per partition key and second (Kinesis: 1,048,576 bytes or 1,000 records per shard;
+/// a test may scale it down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyLimit {
+    /// Bytes (data + partition key) per key per second.
+    pub bytes_per_second: usize,
+    /// Records per key per second.
+    pub records_per_second: usize,
+}
+
+impl KeyLimit {
+    /// Kinesis's own per-shard write limit.
+    pub const SHARD: KeyLimit = KeyLimit {
+        bytes_per_second: 1 << 20,
+        records_per_second: 1000,
+    };
 }
 
 impl Default for FaultConfig {
@@ -64,6 +94,8 @@ impl Default for FaultConfig {
             entry_failure_rate: 0.0,
             request_faults: Vec::new(),
             default_fault: RequestFault::None,
+            latency: Duration::ZERO,
+            key_limit: None,
         }
     }
 }
@@ -77,13 +109,23 @@ pub struct Accepted {
     pub data: Vec<u8>,
 }
 
+/// Use of one key's limit in the current one-second window.
+#[derive(Debug)]
+struct Window {
+    start: Instant,
+    bytes: usize,
+    records: usize,
+}
+
 #[derive(Debug, Default)]
 struct State {
     accepted: Vec<Accepted>,
     requests: usize,
     entries_seen: usize,
     entries_failed: usize,
+    entries_throttled: usize,
     rng_calls: u64,
+    windows: HashMap<String, Window>,
 }
 
 /// A running fault server; stops when dropped.
@@ -142,6 +184,11 @@ impl FaultKinesis {
     pub fn entries(&self) -> (usize, usize) {
         let s = self.state.lock().unwrap();
         (s.entries_seen, s.entries_failed)
+    }
+
+    /// Entries failed because their key was over [`FaultConfig::key_limit`].
+    pub fn throttled(&self) -> usize {
+        self.state.lock().unwrap().entries_throttled
     }
 }
 
@@ -254,6 +301,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>, config: &FaultConfig, stop: &A
             return;
         }
         let req = Request { target, body };
+        if !config.latency.is_zero() {
+            std::thread::sleep(config.latency);
+        }
         match fault {
             RequestFault::Throttle(code) => {
                 respond(
@@ -332,6 +382,44 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
         s.entries_seen += 1;
         s.rng_calls += 1;
         let roll = (splitmix(config.seed, s.rng_calls) >> 11) as f64 / (1u64 << 53) as f64;
+        if let Some(limit) = config.key_limit {
+            let now = Instant::now();
+            let size = data.len() + key.len();
+            let over = {
+                let w = s.windows.entry(key.to_owned()).or_insert(Window {
+                    start: now,
+                    bytes: 0,
+                    records: 0,
+                });
+                if now.duration_since(w.start) >= Duration::from_secs(1) {
+                    *w = Window {
+                        start: now,
+                        bytes: 0,
+                        records: 0,
+                    };
+                }
+                if w.bytes + size > limit.bytes_per_second
+                    || w.records + 1 > limit.records_per_second
+                {
+                    Some((w.bytes, w.records))
+                } else {
+                    w.bytes += size;
+                    w.records += 1;
+                    None
+                }
+            };
+            if let Some((bytes, records)) = over {
+                failed += 1;
+                s.entries_throttled += 1;
+                results.push(serde_json::json!({
+                    "ErrorCode": "ProvisionedThroughputExceededException",
+                    "ErrorMessage": format!(
+                        "Rate exceeded for shard of partition key {key:?}: {bytes} bytes and {records} records in this second"
+                    ),
+                }));
+                continue;
+            }
+        }
         if roll < config.entry_failure_rate {
             failed += 1;
             s.entries_failed += 1;

@@ -4,9 +4,9 @@
 //! - if `LOGRELAY_TEST_AWS_ENDPOINT` is set (the test script starts one moto for the whole run),
 //!   that server is used and nothing is started or stopped;
 //! - else `moto_server` is started from the Python venv (`$LOGRELAY_VENV/bin/moto_server`, default
-//!   `<crate root>/.venv/bin/moto_server`) on a free loopback port, the handle waits until
-//!   `GET /moto-api/` answers, and the server is killed when the last handle of the test binary is
-//!   dropped;
+//!   `<crate root>/.venv/bin/moto_server`, else the first on `PATH`) on a free loopback port, the
+//!   handle waits until `GET /moto-api/` answers, and the server is killed when the last handle of
+//!   the test binary is dropped;
 //! - if neither works the test fails, saying how to run the tests.
 //!
 //! Tests share one server per test binary and never reset it: give every test its own resource
@@ -75,19 +75,39 @@ impl Moto {
                 child: None,
             };
         }
+        Moto::spawn(&[])
+    }
+
+    /// Starts a server of its own even when `LOGRELAY_TEST_AWS_ENDPOINT` names one, with these
+    /// extra environment variables (e.g. moto's request recorder).
+    pub fn spawn(env: &[(&str, &str)]) -> Moto {
         let venv = std::env::var_os(VENV_ENV)
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
-        let exe = venv.join("bin").join("moto_server");
-        if !exe.exists() {
-            panic!("no moto server: {} does not exist; {HOW_TO}", exe.display());
-        }
+        let in_venv = venv.join("bin").join("moto_server");
+        // Else the one on PATH (the test command puts its venv's bin there).
+        let exe = if in_venv.exists() {
+            in_venv
+        } else {
+            std::env::var_os("PATH")
+                .iter()
+                .flat_map(std::env::split_paths)
+                .map(|dir| dir.join("moto_server"))
+                .find(|p| p.exists())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "no moto server: {} does not exist and none is on PATH; {HOW_TO}",
+                        in_venv.display()
+                    )
+                })
+        };
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .unwrap_or_else(|e| panic!("cannot find a free loopback port: {e}"));
         let mut child = Command::new(&exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
