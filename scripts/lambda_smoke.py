@@ -17,8 +17,8 @@ ENDPOINT = os.environ["LOGRELAY_TEST_AWS_ENDPOINT"]
 REGION = "us-east-1"
 STREAM = f"lambda-smoke-{os.getpid()}"
 NAMESPACE = f"LambdaSmoke{os.getpid()}"
-EVENTS = ["ecs-orders.json", "lambda-json.json", "beanstalk-access-log.json", "django.json",
-          "control-message.json"]
+# Every sample event in events/, in name order.
+EVENTS = sorted(f for f in os.listdir(os.path.join(ROOT, "events")) if f.endswith(".json"))
 
 
 def free_port():
