@@ -31,6 +31,9 @@ pub(super) fn scan(b: &[u8], start: usize) -> Option<StringEnd> {
         // SAFETY: the CPU has AVX2 (checked just above; the check is cached after the first call).
         return unsafe { scan_avx2(b, start) };
     }
+    #[cfg(target_arch = "aarch64")]
+    return scan_with(b, start, neon::masks);
+    #[cfg(not(target_arch = "aarch64"))]
     scan_with(b, start, masks)
 }
 
@@ -120,7 +123,9 @@ pub(super) struct Masks<T> {
     pub two_byte: T,
 }
 
-/// The masks of a 64-byte block, from its four 16-byte quarters.
+/// The masks of a 64-byte block, from its four 16-byte quarters (on aarch64, [`neon::masks`]
+/// instead; this one is then the reference in the tests).
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
 #[inline(always)]
 fn masks(block: &[u8; BLOCK]) -> Masks<u64> {
     let mut m = Masks {
@@ -231,14 +236,188 @@ fn masks16_sse2(c: &[u8; 16]) -> Masks<u16> {
     }
 }
 
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+/// The masks of 16 bytes with NEON (baseline on aarch64).
+#[cfg(target_arch = "aarch64")]
 #[inline(always)]
 pub(super) fn masks16(c: &[u8; 16]) -> Masks<u16> {
-    masks16_portable(c)
+    neon::masks16(c)
 }
 
-/// [`masks16`] without vector code (other targets; and the reference in the tests).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+/// The masks of 16 bytes on targets with neither SSE2 nor NEON: [`masks16_swar`].
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    target_arch = "aarch64"
+)))]
+#[inline(always)]
+pub(super) fn masks16(c: &[u8; 16]) -> Masks<u16> {
+    masks16_swar(c)
+}
+
+/// [`masks16`] without vector instructions, eight bytes at a time in a `u64` (SWAR): the fallback
+/// for targets with neither SSE2 nor NEON, checked against [`masks16_portable`] on every target.
+#[cfg_attr(
+    any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        target_arch = "aarch64"
+    ),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn masks16_swar(c: &[u8; 16]) -> Masks<u16> {
+    let (lo, hi) = c.split_at(8);
+    let word = |h: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(h);
+        u64::from_le_bytes(w)
+    };
+    let (lo, hi) = (swar::masks8(word(lo)), swar::masks8(word(hi)));
+    Masks {
+        quote: u16::from(lo.quote) | u16::from(hi.quote) << 8,
+        backslash: u16::from(lo.backslash) | u16::from(hi.backslash) << 8,
+        control: u16::from(lo.control) | u16::from(hi.control) << 8,
+        two_byte: u16::from(lo.two_byte) | u16::from(hi.two_byte) << 8,
+    }
+}
+
+/// Byte classification in a `u64`, without carries between bytes (unlike the zero-byte test of
+/// `scan.rs`'s `find_special`, which may also flag bytes after the first match, every flag here is
+/// exact, as a full mask needs).
+mod swar {
+    use super::Masks;
+
+    const LO7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+
+    /// Bit 7 of each byte set when the byte is zero: `(v & 0x7f) + 0x7f` carries into bit 7 when
+    /// a low bit is set (never out of the byte), the `| v` adds bit 7 itself.
+    #[inline(always)]
+    fn zero_bytes(v: u64) -> u64 {
+        !(((v & LO7) + LO7) | v) & HI
+    }
+
+    /// Bit 7 of each byte set when the byte equals `c`.
+    #[inline(always)]
+    fn eq(x: u64, c: u8) -> u64 {
+        zero_bytes(x ^ (ONES * u64::from(c)))
+    }
+
+    /// Bit `i` for byte `i`, from a word whose bytes are `0x80` or `0`: `(m >> 7)` has bit `8i`
+    /// for byte `i`; the multiplier moves it to bit `56 + i`, and no two partial products meet.
+    #[inline(always)]
+    fn bits(m: u64) -> u8 {
+        ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+    }
+
+    /// The masks of eight bytes (little-endian word: byte `i` is bit `i`).
+    #[inline(always)]
+    pub(super) fn masks8(x: u64) -> Masks<u8> {
+        let quote = eq(x, b'"');
+        let backslash = eq(x, b'\\');
+        // A byte is below 0x20 when bits 5 to 7 are clear.
+        let control = zero_bytes(x & 0xE0E0_E0E0_E0E0_E0E0);
+        let two_byte =
+            quote | backslash | eq(x, b'b') | eq(x, b'f') | eq(x, b'n') | eq(x, b'r') | eq(x, b't');
+        Masks {
+            quote: bits(quote),
+            backslash: bits(backslash),
+            control: bits(control),
+            two_byte: bits(two_byte),
+        }
+    }
+}
+
+/// The masks with NEON, which every aarch64 CPU has (no run-time detection).
+///
+/// NEON has no `movemask`: the compare results (bytes `0xff` or `0`) are ANDed with the weights
+/// 1, 2, 4, … 128 of each byte within its half, and three rounds of pairwise additions sum each
+/// eight bytes into one, four vectors at a time, giving 64 mask bits in one register.
+#[cfg(target_arch = "aarch64")]
+mod neon {
+    use super::{Masks, BLOCK};
+    use std::arch::aarch64::{
+        uint8x16_t, vandq_u8, vceqq_u8, vcltq_u8, vdupq_n_u8, vgetq_lane_u64, vld1q_u8, vpaddq_u8,
+        vqtbl1q_u8, vreinterpretq_u64_u8, vshrq_n_u8, vtstq_u8,
+    };
+
+    /// Loads 16 bytes.
+    #[inline(always)]
+    fn load(c: &[u8; 16]) -> uint8x16_t {
+        // SAFETY: `c` is 16 readable bytes; NEON is enabled on every aarch64 target.
+        unsafe { vld1q_u8(c.as_ptr()) }
+    }
+
+    /// Bit `16 * k + i` set when byte `i` of `m[k]` is `0xff` (each byte `0xff` or `0`).
+    #[inline(always)]
+    fn movemask4(m: [uint8x16_t; 4]) -> u64 {
+        const WEIGHTS: [u8; 16] = [1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128];
+        let w = load(&WEIGHTS);
+        // SAFETY: register-only NEON instructions; NEON is enabled on every aarch64 target.
+        unsafe {
+            let s0 = vpaddq_u8(vandq_u8(m[0], w), vandq_u8(m[1], w));
+            let s1 = vpaddq_u8(vandq_u8(m[2], w), vandq_u8(m[3], w));
+            let s = vpaddq_u8(s0, s1);
+            vgetq_lane_u64::<0>(vreinterpretq_u64_u8(vpaddq_u8(s, s)))
+        }
+    }
+
+    /// The four classes of 16 bytes, as byte masks: quote, backslash, control, two-byte escape.
+    ///
+    /// The two-byte-escape characters `"` `\` `b` `f` `n` `r` `t` (0x22, 0x5c, 0x62, 0x66, 0x6e,
+    /// 0x72, 0x74) are found with two table lookups, by high and by low nibble: a byte is one of
+    /// them when the two entries share a bit. Bit 0: high nibble 2, 6 or 7 with low nibble 2
+    /// (`"` `b` `r`); bit 1: 0x5c; bit 2: high 6 with low 6 or 0xe (`f` `n`); bit 3: 0x74.
+    #[inline(always)]
+    fn classes(v: uint8x16_t) -> [uint8x16_t; 4] {
+        const BY_HIGH: [u8; 16] = [0, 0, 1, 0, 0, 2, 1 | 4, 1 | 8, 0, 0, 0, 0, 0, 0, 0, 0];
+        const BY_LOW: [u8; 16] = [0, 0, 1, 0, 8, 0, 4, 0, 0, 0, 0, 0, 2, 0, 4, 0];
+        let (by_high, by_low) = (load(&BY_HIGH), load(&BY_LOW));
+        // SAFETY: register-only NEON instructions; NEON is enabled on every aarch64 target.
+        unsafe {
+            let high = vqtbl1q_u8(by_high, vshrq_n_u8::<4>(v));
+            let low = vqtbl1q_u8(by_low, vandq_u8(v, vdupq_n_u8(0x0f)));
+            [
+                vceqq_u8(v, vdupq_n_u8(b'"')),
+                vceqq_u8(v, vdupq_n_u8(b'\\')),
+                vcltq_u8(v, vdupq_n_u8(0x20)),
+                vtstq_u8(high, low),
+            ]
+        }
+    }
+
+    /// [`super::masks16`] with NEON.
+    #[inline(always)]
+    pub(super) fn masks16(c: &[u8; 16]) -> Masks<u16> {
+        let m = movemask4(classes(load(c)));
+        Masks {
+            quote: m as u16,
+            backslash: (m >> 16) as u16,
+            control: (m >> 32) as u16,
+            two_byte: (m >> 48) as u16,
+        }
+    }
+
+    /// [`super::masks`] with NEON: the block's four quarters, one mask per class.
+    #[inline(always)]
+    pub(super) fn masks(block: &[u8; BLOCK]) -> Masks<u64> {
+        let quarter = |k: usize| {
+            let mut q = [0u8; 16];
+            q.copy_from_slice(&block[16 * k..16 * k + 16]);
+            classes(load(&q))
+        };
+        let [q0, q1, q2, q3] = [quarter(0), quarter(1), quarter(2), quarter(3)];
+        let class = |i: usize| movemask4([q0[i], q1[i], q2[i], q3[i]]);
+        Masks {
+            quote: class(0),
+            backslash: class(1),
+            control: class(2),
+            two_byte: class(3),
+        }
+    }
+}
+
+/// [`masks16`] byte by byte: the reference in the tests.
+#[cfg_attr(not(test), allow(dead_code))]
 #[inline(always)]
 fn masks16_portable(c: &[u8; 16]) -> Masks<u16> {
     let bits = |f: &dyn Fn(u8) -> bool| {
@@ -409,15 +588,118 @@ mod tests {
         }
     }
 
-    #[test]
-    fn masks_agree_with_portable() {
+    /// 16-byte blocks for the mask tests: every byte value at every position (in a block of
+    /// another value), then random blocks, half of them from the bytes around the classes' edges.
+    fn blocks16() -> Vec<[u8; 16]> {
+        let mut blocks = Vec::new();
+        for v in 0..=255u8 {
+            for at in 0..16 {
+                let mut block = [v.wrapping_add(0x61); 16];
+                block[at] = v;
+                blocks.push(block);
+            }
+        }
+        let special = b"\"\\bfnrt\x1f\x20\x7f\x80\x00/uaBFNRT\x22\x5c\xdc\xe2";
         let mut rng = 42u64;
-        for _ in 0..2000 {
+        for k in 0..4000 {
             let mut block = [0u8; 16];
             for c in &mut block {
-                *c = xorshift(&mut rng) as u8;
+                let r = xorshift(&mut rng);
+                *c = if k % 2 == 0 {
+                    special[(r >> 8) as usize % special.len()]
+                } else {
+                    r as u8
+                };
             }
+            blocks.push(block);
+        }
+        blocks
+    }
+
+    /// The 64-byte masks of a block from a 16-byte mask function.
+    fn masks64_with(block: &[u8; BLOCK], f: fn(&[u8; 16]) -> Masks<u16>) -> Masks<u64> {
+        let mut m = Masks {
+            quote: 0,
+            backslash: 0,
+            control: 0,
+            two_byte: 0,
+        };
+        for (k, chunk) in block.chunks_exact(16).enumerate() {
+            let q = f(chunk.try_into().unwrap());
+            m.quote |= u64::from(q.quote) << (16 * k);
+            m.backslash |= u64::from(q.backslash) << (16 * k);
+            m.control |= u64::from(q.control) << (16 * k);
+            m.two_byte |= u64::from(q.two_byte) << (16 * k);
+        }
+        m
+    }
+
+    /// The build's `masks16` (SSE2 on x86_64, NEON on aarch64, SWAR elsewhere) against the
+    /// byte-by-byte reference.
+    #[test]
+    fn masks_agree_with_portable() {
+        for block in blocks16() {
             assert_eq!(masks16(&block), masks16_portable(&block), "{block:?}");
+        }
+    }
+
+    /// The SWAR fallback against the byte-by-byte reference, on every target.
+    #[test]
+    fn swar_masks_agree_with_portable() {
+        for block in blocks16() {
+            assert_eq!(masks16_swar(&block), masks16_portable(&block), "{block:?}");
+        }
+        // The whole string scan with SWAR masks, against the byte-by-byte scan.
+        let mut rng = 11u64;
+        for _ in 0..5000 {
+            let len = (xorshift(&mut rng) % 300) as usize;
+            let alphabet = b"\\\"nu/ax\x01";
+            let mut b: Vec<u8> = (0..len)
+                .map(|_| alphabet[(xorshift(&mut rng) >> 8) as usize % alphabet.len()])
+                .collect();
+            b.extend_from_slice(&[b'"'; 70]);
+            let swar = scan_with(&b, 0, |block| masks64_with(block, masks16_swar));
+            if let Some(got) = swar {
+                assert_eq!(Some(got), naive(&b, 0), "{:?}", String::from_utf8_lossy(&b));
+            }
+            assert_eq!(
+                swar,
+                scan_with(&b, 0, |block| masks64_with(block, masks16_portable))
+            );
+        }
+    }
+
+    /// NEON's 64-byte masks and string scan against the byte-by-byte masks.
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn neon_masks_and_scan_agree_with_portable() {
+        let blocks = blocks16();
+        for quarters in blocks.chunks_exact(4) {
+            let mut block = [0u8; BLOCK];
+            for (k, q) in quarters.iter().enumerate() {
+                block[16 * k..16 * k + 16].copy_from_slice(q);
+            }
+            assert_eq!(
+                neon::masks(&block),
+                masks64_with(&block, masks16_portable),
+                "{block:?}"
+            );
+            assert_eq!(neon::masks(&block), masks(&block), "{block:?}");
+        }
+        let mut rng = 7u64;
+        for _ in 0..20_000 {
+            let len = (xorshift(&mut rng) % 300) as usize;
+            let alphabet = b"\\\"nu/ax\x01";
+            let mut b: Vec<u8> = (0..len)
+                .map(|_| alphabet[(xorshift(&mut rng) >> 8) as usize % alphabet.len()])
+                .collect();
+            b.extend_from_slice(&[b'"'; 70]);
+            assert_eq!(
+                scan_with(&b, 0, neon::masks),
+                scan_with(&b, 0, |block| masks64_with(block, masks16_portable)),
+                "{:?}",
+                String::from_utf8_lossy(&b)
+            );
         }
     }
 }
