@@ -14,7 +14,7 @@
 //! - Lambda group `/aws/lambda/<function-name>`, stream `YYYY/MM/DD/[<version>]<instance-id>`,
 //!   e.g. `2024/01/01/[$LATEST]0123abcd` → version `$LATEST`.
 
-use crate::payload::write_json_str;
+use crate::json;
 
 /// An ECS task container, from an `awslogs` stream name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,28 +88,28 @@ impl<'a> Enrichment<'a> {
     pub fn write_json_members(&self, out: &mut Vec<u8>) {
         if let Some(r) = self.region {
             out.extend_from_slice(b",\"region\":");
-            write_json_str(out, r);
+            json::write_str(out, r);
         }
         if let Some(e) = &self.ecs {
             out.extend_from_slice(b",\"ecs\":{\"container\":");
-            write_json_str(out, e.container);
+            json::write_str(out, e.container);
             out.extend_from_slice(b",\"taskId\":");
-            write_json_str(out, e.task_id);
+            json::write_str(out, e.task_id);
             out.push(b'}');
         }
         if let Some(b) = &self.elastic_beanstalk {
             out.extend_from_slice(b",\"elasticBeanstalk\":{\"environment\":");
-            write_json_str(out, b.environment);
+            json::write_str(out, b.environment);
             out.extend_from_slice(b",\"logPath\":");
-            write_json_str(out, b.log_path);
+            json::write_str(out, b.log_path);
             out.push(b'}');
         }
         if let Some(l) = &self.lambda {
             out.extend_from_slice(b",\"lambda\":{\"functionName\":");
-            write_json_str(out, l.function_name);
+            json::write_str(out, l.function_name);
             if let Some(v) = l.version {
                 out.extend_from_slice(b",\"version\":");
-                write_json_str(out, v);
+                json::write_str(out, v);
             }
             out.push(b'}');
         }

@@ -8,11 +8,13 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod enrich;
 pub mod forward;
-pub mod handler;
+pub mod json;
+pub mod lambda;
 pub mod metrics;
 pub mod pattern;
 pub mod payload;

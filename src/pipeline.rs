@@ -6,13 +6,10 @@
 //! records and emit the metrics concurrently, each bounded by the deadline. The Lambda handler and
 //! `logrelay replay` both run a `Relay`; only their sinks differ.
 
-use crate::config::{Config, DimensionSource, MetricValue};
+use crate::config::Config;
 use crate::forward::{Encoder, ForwardError, Record, RecordSink, SendReport};
-use crate::metrics::cardinality::Admit;
-use crate::metrics::{
-    CardinalityGuard, EmitReport, MetricBatch, MetricKey, MetricSink, MetricsError, ValueCounts,
-    MINUTE_MS,
-};
+use crate::metrics::evaluate::Evaluation;
+use crate::metrics::{CardinalityGuard, EmitReport, MetricBatch, MetricSink, MetricsError};
 use crate::pattern::{Captures, FilterSet};
 use crate::payload::{Decoded, Decoder, Message, MessageType, PayloadError};
 use serde::Serialize;
@@ -44,6 +41,15 @@ pub struct PayloadStats {
     pub unpublishable_matches: usize,
     /// Datapoints dropped by the dimension-cardinality guard.
     pub cardinality_dropped: usize,
+}
+
+/// Whether [`Pipeline::process`] encodes records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardMode {
+    /// Select the events to forward and encode them into records.
+    Encode,
+    /// No forwarding: metrics only.
+    Off,
 }
 
 /// The output of [`Pipeline::process`].
@@ -133,9 +139,13 @@ impl Pipeline {
         plan
     }
 
-    /// Evaluates the filters on every event of a payload, aggregates the metrics, and (when `forward`)
-    /// encodes the records.
-    pub fn process(&self, decoded: &Decoded<'_>, forward: bool) -> Result<Processed, ForwardError> {
+    /// Evaluates the filters on every event of a payload, aggregates the metrics
+    /// ([`Evaluation`]), and in [`ForwardMode::Encode`] encodes the records.
+    pub fn process(
+        &self,
+        decoded: &Decoded<'_>,
+        mode: ForwardMode,
+    ) -> Result<Processed, ForwardError> {
         let data = &decoded.data;
         let mut out = Processed::default();
         if data.message_type == MessageType::ControlMessage {
@@ -153,101 +163,30 @@ impl Pipeline {
         }
         out.stats.events = data.log_events.len();
         let plan = self.plan(&data.log_group);
-        let filters = &self.config.filters;
-
-        // Datapoints of filters whose dimensions do not depend on the message are aggregated here, keyed by
-        // (filter, minute), and turned into MetricKeys once per payload.
-        let mut payload_level: HashMap<(usize, i64), ValueCounts> = HashMap::new();
-        let mut per_message: Vec<(MetricKey, f64)> = Vec::new();
-        let static_dims: Vec<bool> = plan
-            .filters
-            .iter()
-            .map(|&fi| {
-                filters[fi]
-                    .transformation
-                    .dimensions
-                    .iter()
-                    .all(|d| !matches!(d.source, DimensionSource::Field { .. }))
-            })
-            .collect();
 
         let mut selected: Vec<bool> = Vec::new();
-        let select = forward && plan.forward.is_some();
+        let select = mode == ForwardMode::Encode && plan.forward.is_some();
         if select {
             selected.reserve(data.log_events.len());
         }
-        let mut matched = vec![false; plan.filters.len()];
         let mut scratch = plan.set.scratch();
         let mut guard = self.guard.lock().ok();
-        let mut stats = PayloadStats::default();
+        let mut eval = Evaluation::new(
+            &self.config.filters,
+            &plan.filters,
+            &plan.with_default,
+            data,
+            guard.as_deref_mut(),
+        );
         for event in &data.log_events {
-            let minute = event.timestamp.div_euclid(MINUTE_MS) * MINUTE_MS;
+            eval.start_event(event.timestamp);
             let mut forward_hit = false;
-            matched.iter_mut().for_each(|m| *m = false);
             let on_match = |i: usize, caps: &Captures<'_>| {
                 if Some(i) == plan.forward {
                     forward_hit = true;
-                    return;
+                } else {
+                    eval.matched(i, caps);
                 }
-                let Some(&fi) = plan.filters.get(i) else {
-                    return;
-                };
-                matched[i] = true;
-                let t = &filters[fi].transformation;
-                let value = match &t.value {
-                    MetricValue::Literal(v) => Some(*v),
-                    MetricValue::Field { field, .. } => caps
-                        .get(field)
-                        .and_then(|v| v.as_f64())
-                        .filter(|v| v.is_finite()),
-                };
-                let Some(value) = value else {
-                    stats.unpublishable_matches += 1;
-                    return;
-                };
-                if static_dims[i] {
-                    payload_level.entry((i, minute)).or_default().add(value);
-                    return;
-                }
-                let mut dims = Vec::with_capacity(t.dimensions.len());
-                for d in &t.dimensions {
-                    let v = match &d.source {
-                        DimensionSource::Field { field, .. } => caps
-                            .get(field)
-                            .and_then(|v| v.to_text().map(|c| c.into_owned())),
-                        DimensionSource::LogGroup => Some(data.log_group.to_string()),
-                        DimensionSource::LogStream => Some(data.log_stream.to_string()),
-                        DimensionSource::Owner => Some(data.owner.to_string()),
-                    };
-                    match v {
-                        Some(v) if !v.is_empty() => {
-                            dims.push((Arc::<str>::from(d.name.as_str()), v))
-                        }
-                        _ => {
-                            stats.unpublishable_matches += 1;
-                            return;
-                        }
-                    }
-                }
-                if let Some(g) = guard.as_mut() {
-                    match g.admit(fi, dims.iter().map(|(_, v)| v.as_str()), event.timestamp) {
-                        Admit::Yes => {}
-                        Admit::Disabled => {
-                            stats.cardinality_dropped += 1;
-                            return;
-                        }
-                        Admit::JustDisabled => {
-                            stats.cardinality_dropped += 1;
-                            tracing::error!(
-                                filter = %filters[fi].name,
-                                limit = crate::metrics::cardinality::MAX_DIMENSION_COMBINATIONS,
-                                "metric filter disabled for an hour: its dimensions produced too many distinct combinations (as CloudWatch does)"
-                            );
-                            return;
-                        }
-                    }
-                }
-                per_message.push((self.key(fi, dims, minute), value));
             };
             match &event.message {
                 Message::Text(text) => plan.set.eval(text, &mut scratch, on_match),
@@ -255,45 +194,19 @@ impl Pipeline {
                     plan.set.eval_escaped(*escaped, &mut scratch, on_match)
                 }
             }
-            for &i in &plan.with_default {
-                if !matched[i] {
-                    if let Some(d) = filters[plan.filters[i]].transformation.default_value {
-                        payload_level.entry((i, minute)).or_default().add(d);
-                    }
-                }
-            }
+            eval.end_event();
             if select {
                 selected.push(forward_hit);
             }
         }
+        let evaluated = eval.finish(&mut out.metrics);
         drop(guard);
-
-        for ((i, minute), values) in payload_level {
-            let fi = plan.filters[i];
-            let dims = filters[fi]
-                .transformation
-                .dimensions
-                .iter()
-                .filter_map(|d| {
-                    let v = match d.source {
-                        DimensionSource::LogGroup => data.log_group.to_string(),
-                        DimensionSource::LogStream => data.log_stream.to_string(),
-                        DimensionSource::Owner => data.owner.to_string(),
-                        DimensionSource::Field { .. } => return None,
-                    };
-                    Some((Arc::<str>::from(d.name.as_str()), v))
-                })
-                .collect();
-            let key = self.key(fi, dims, minute);
-            for (v, n) in values.entries() {
-                stats.datapoints += *n as usize;
-                out.metrics.add_n(key.clone(), *v, *n);
-            }
-        }
-        stats.datapoints += per_message.len();
-        for (key, value) in per_message {
-            out.metrics.add(key, value);
-        }
+        let mut stats = PayloadStats {
+            datapoints: evaluated.datapoints,
+            unpublishable_matches: evaluated.unpublishable_matches,
+            cardinality_dropped: evaluated.cardinality_dropped,
+            ..PayloadStats::default()
+        };
         if stats.unpublishable_matches > 0 {
             tracing::warn!(
                 log_group = %data.log_group,
@@ -302,7 +215,7 @@ impl Pipeline {
             );
         }
 
-        if forward {
+        if mode == ForwardMode::Encode {
             let selection = select.then_some(selected.as_slice());
             stats.forwarded_events = match selection {
                 Some(s) => s.iter().filter(|&&b| b).count(),
@@ -320,17 +233,6 @@ impl Pipeline {
         stats.events = data.log_events.len();
         out.stats = stats;
         Ok(out)
-    }
-
-    fn key(&self, filter: usize, dimensions: Vec<(Arc<str>, String)>, minute_ms: i64) -> MetricKey {
-        let t = &self.config.filters[filter].transformation;
-        MetricKey {
-            namespace: Arc::from(t.namespace.as_str()),
-            name: Arc::from(t.metric_name.as_str()),
-            dimensions,
-            unit: t.unit.as_deref().map(Arc::from),
-            minute_ms,
-        }
     }
 }
 
@@ -395,7 +297,11 @@ impl<R: RecordSink, M: MetricSink> Relay<R, M> {
         let processed = {
             let mut decoder = self.decoder.lock().await;
             let decoded = decoder.decode_event(event_json)?;
-            self.pipeline.process(&decoded, self.records.is_some())?
+            let mode = match self.records {
+                Some(_) => ForwardMode::Encode,
+                None => ForwardMode::Off,
+            };
+            self.pipeline.process(&decoded, mode)?
         };
         self.deliver(processed, deadline).await
     }

@@ -5,11 +5,11 @@
 //! valid, 2 with the error otherwise — so a deployment can be checked before it is deployed, and the
 //! start-up cost measured (`time logrelay check-config`).
 
+use crate::app::{self, App, LocalSinks};
 use crate::config::{Config, LogGroupScope, MetricValue, ENV_CONFIG_FILE};
-use crate::forward::AnyRecordSink;
-use crate::metrics::cloudwatch::CloudWatchSink;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `check-config`.
@@ -40,39 +40,25 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
         }
     };
     let parsed = start.elapsed();
-    let clients = if args.no_clients {
-        None
+    let config = if args.no_clients {
+        Arc::new(config)
     } else {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        // The cold start's own steps: the SDK configuration, its endpoint check, the clients and
+        // sinks, the pipeline.
+        let runtime = match app::runtime() {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("logrelay check-config: cannot start the async runtime: {e}");
+                eprintln!("logrelay check-config: {e}");
                 return ExitCode::FAILURE;
             }
         };
         let built = runtime.block_on(async {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            crate::handler::check_endpoint(&sdk)?;
-            let records = match &config.stream_arn {
-                Some(arn) => Some(
-                    AnyRecordSink::kinesis(
-                        &sdk,
-                        arn,
-                        config.assume_role.as_ref(),
-                        &config.batch_limits,
-                    )
-                    .await,
-                ),
-                None => None,
-            };
-            let metrics = CloudWatchSink::new(aws_sdk_cloudwatch::Client::new(&sdk));
-            Ok::<_, String>((records.is_some(), metrics))
+            let app = App::start(config, true).await?;
+            app.relay(LocalSinks::lambda()).await?;
+            Ok::<_, app::StartError>(app.config)
         });
         match built {
-            Ok((kinesis, _)) => Some(kinesis),
+            Ok(config) => config,
             Err(e) => {
                 eprintln!("logrelay check-config: {e}");
                 return ExitCode::from(2);
@@ -113,7 +99,7 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
             "pattern": config.forward_pattern.as_ref().map(|p| p.source()),
             "assumeRole": config.assume_role.as_ref().map(|r| r.role_arn.as_str()),
         })),
-        "clientsBuilt": clients.is_some(),
+        "clientsBuilt": !args.no_clients,
         "startupMicros": {"config": parsed.as_micros() as u64, "total": total.as_micros() as u64},
     });
     println!("{report}");

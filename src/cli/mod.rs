@@ -5,6 +5,7 @@ pub mod replay;
 pub mod test_metric_filter;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// logrelay: CloudWatch Logs metric filters and cross-account forwarding, as a Lambda or offline.
 #[derive(Debug, Parser)]
@@ -24,4 +25,13 @@ pub enum Command {
     CheckConfig(check_config::CheckConfigArgs),
     /// Run the Lambda pipeline on Lambda event files with local sinks.
     Replay(Box<replay::ReplayArgs>),
+}
+
+/// Runs the command line.
+pub fn run(cli: &Cli) -> ExitCode {
+    match &cli.command {
+        Command::TestMetricFilter(args) => test_metric_filter::run(args),
+        Command::CheckConfig(args) => check_config::run(args),
+        Command::Replay(args) => replay::run(args),
+    }
 }

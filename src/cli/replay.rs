@@ -1,28 +1,26 @@
 //! `logrelay replay`: the Lambda pipeline on event files, with local sinks — the main job on a laptop.
 //!
 //! Each file holds one Lambda event (`{"awslogs":{"data":"..."}}`), as CloudWatch Logs sends it. The files
-//! go through the same [`Relay`] as in Lambda; records go to a directory
+//! go through the same [`Relay`](crate::pipeline::Relay) as in Lambda; records go to a directory
 //! (`--records-out`), to Kinesis (`--kinesis-stream-arn`, through the endpoints the AWS SDK is configured
 //! for), or are only counted; metrics go to an EMF file (`--metrics-out`), to CloudWatch (`--metrics put`),
 //! or nowhere. One JSON summary is printed on stdout. A file that cannot be decoded is reported by name on
 //! stderr and makes the exit code 1, after the other files are processed.
 
+use crate::app::{self, App, LocalSinks};
 use crate::config::{
-    Config, ENV_ASSUME_ROLE_ARN, ENV_CONFIG_FILE, ENV_EXTERNAL_ID, ENV_FILTER_PATTERN,
-    ENV_FORWARD_FORMAT, ENV_FORWARD_PATTERN, ENV_KINESIS_STREAM_ARN, ENV_MAX_DECOMPRESSED_BYTES,
-    ENV_METRICS, ENV_METRIC_NAME, ENV_METRIC_NAMESPACE,
+    Config, ForwardFormat, MetricsMode, ENV_ASSUME_ROLE_ARN, ENV_CONFIG_FILE, ENV_EXTERNAL_ID,
+    ENV_FILTER_PATTERN, ENV_FORWARD_FORMAT, ENV_FORWARD_PATTERN, ENV_KINESIS_STREAM_ARN,
+    ENV_MAX_DECOMPRESSED_BYTES, ENV_METRICS, ENV_METRIC_NAME, ENV_METRIC_NAMESPACE,
 };
 use crate::forward::AnyRecordSink;
-use crate::metrics::cloudwatch::CloudWatchSink;
 use crate::metrics::emf::EmfSink;
-use crate::metrics::{AnyMetricSink, MetricBatch, NullMetricSink};
-use crate::pipeline::{Pipeline, Relay};
+use crate::metrics::MetricBatch;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Arguments of `replay`.
 #[derive(Debug, clap::Args)]
@@ -30,7 +28,8 @@ pub struct ReplayArgs {
     /// Metric-filter file (`aws logs describe-metric-filters` output, or a list of filters).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Pattern of the simple filter (default `ERROR`, metric `ErrorCount`); added to `--config` filters.
+    /// Pattern of the simple filter (default `ERROR`, metric `ErrorCount`); `--config` replaces the
+    /// simple filter, as `LOGRELAY_CONFIG_FILE` does in Lambda.
     #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
     pub filter_pattern: Option<String>,
     /// Metric name of the simple filter.
@@ -41,7 +40,7 @@ pub struct ReplayArgs {
     pub metric_namespace: Option<String>,
     /// Record format.
     #[arg(long, value_name = "cwl|ndjson", default_value = "cwl")]
-    pub forward_format: String,
+    pub forward_format: ForwardFormat,
     /// Pattern selecting the events to forward (default: all).
     #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
     pub forward_pattern: Option<String>,
@@ -53,7 +52,7 @@ pub struct ReplayArgs {
     pub metrics_out: Option<PathBuf>,
     /// How metrics are emitted: `emf` (to --metrics-out), `put` (CloudWatch PutMetricData), `off`.
     #[arg(long, value_name = "emf|put|off", default_value = "emf")]
-    pub metrics: String,
+    pub metrics: MetricsMode,
     /// Send the records to this Kinesis stream with PutRecords instead of a local sink.
     #[arg(long, value_name = "ARN")]
     pub kinesis_stream_arn: Option<String>,
@@ -117,72 +116,47 @@ fn serialize_sums<S: serde::Serializer>(
 }
 
 impl ReplayArgs {
-    fn overrides(&self) -> Result<HashMap<&'static str, String>, String> {
-        let mut m = HashMap::new();
-        if let Some(c) = &self.config {
-            m.insert(ENV_CONFIG_FILE, c.display().to_string());
+    /// The value a flag gives the configuration setting read from `var`, where a flag stands in
+    /// for a `LOGRELAY_*` variable.
+    fn setting(&self, var: &str) -> Option<String> {
+        let text = |s: &Option<String>| s.clone();
+        match var {
+            ENV_CONFIG_FILE => self.config.as_ref().map(|c| c.display().to_string()),
+            ENV_FILTER_PATTERN => text(&self.filter_pattern),
+            ENV_METRIC_NAME => text(&self.metric_name),
+            ENV_METRIC_NAMESPACE => text(&self.metric_namespace),
+            // Given, even empty: an empty value means "none" and hides the environment's.
+            ENV_FORWARD_PATTERN => Some(self.forward_pattern.clone().unwrap_or_default()),
+            ENV_KINESIS_STREAM_ARN => Some(self.kinesis_stream_arn.clone().unwrap_or_default()),
+            ENV_ASSUME_ROLE_ARN => Some(self.assume_role_arn.clone().unwrap_or_default()),
+            ENV_EXTERNAL_ID => Some(self.external_id.clone().unwrap_or_default()),
+            ENV_MAX_DECOMPRESSED_BYTES => self.max_decompressed_bytes.map(|b| b.to_string()),
+            _ => None,
         }
-        if let Some(p) = &self.filter_pattern {
-            m.insert(ENV_FILTER_PATTERN, p.clone());
-        }
-        if let Some(n) = &self.metric_name {
-            m.insert(ENV_METRIC_NAME, n.clone());
-        }
-        if let Some(n) = &self.metric_namespace {
-            m.insert(ENV_METRIC_NAMESPACE, n.clone());
-        }
-        m.insert(ENV_FORWARD_FORMAT, self.forward_format.clone());
-        m.insert(
-            ENV_FORWARD_PATTERN,
-            self.forward_pattern.clone().unwrap_or_default(),
-        );
-        m.insert(ENV_METRICS, self.metrics.clone());
-        m.insert(
-            ENV_KINESIS_STREAM_ARN,
-            self.kinesis_stream_arn.clone().unwrap_or_default(),
-        );
-        m.insert(
-            ENV_ASSUME_ROLE_ARN,
-            self.assume_role_arn.clone().unwrap_or_default(),
-        );
-        m.insert(
-            ENV_EXTERNAL_ID,
-            self.external_id.clone().unwrap_or_default(),
-        );
-        if let Some(b) = self.max_decompressed_bytes {
-            m.insert(ENV_MAX_DECOMPRESSED_BYTES, b.to_string());
-        }
+    }
+
+    /// The configuration, read by the Lambda's own code ([`Config::from_lookup`]) with the flags
+    /// standing in for the `LOGRELAY_*` environment, so that a replay runs what the Lambda would
+    /// run with the same settings — `--config` replaces the simple filter of `--filter-pattern`, as
+    /// `LOGRELAY_CONFIG_FILE` replaces that of `LOGRELAY_FILTER_PATTERN`. `--metrics` and
+    /// `--forward-format` always have a value, so the environment's are not read.
+    pub fn load_config(&self) -> Result<Config, String> {
         if self.kinesis_stream_arn.is_some() && self.records_out.is_some() {
             return Err("give --records-out or --kinesis-stream-arn, not both".into());
         }
-        Ok(m)
-    }
-
-    /// The configuration: the flags over the `LOGRELAY_*` environment (so a replay runs what the Lambda
-    /// would run with the same settings).
-    pub fn load_config(&self) -> Result<Config, String> {
-        let overrides = self.overrides()?;
-        let mut config = Config::from_lookup(|name| {
-            overrides
-                .get(name)
-                .cloned()
-                .or_else(|| std::env::var(name).ok())
+        if self.config.is_some() && self.filter_pattern.is_some() {
+            tracing::warn!(
+                "--filter-pattern is ignored: the filters of --config replace the simple filter \
+                 (as {ENV_CONFIG_FILE} does in Lambda)"
+            );
+        }
+        let mut config = Config::from_lookup(|name| match name {
+            ENV_METRICS | ENV_FORWARD_FORMAT => None,
+            _ => self.setting(name).or_else(|| std::env::var(name).ok()),
         })
         .map_err(|e| e.to_string())?;
-        // `--config` with `--filter-pattern`: the simple filter is added to the file's filters.
-        if self.config.is_some() && self.filter_pattern.is_some() {
-            let simple = crate::config::simple_filter(
-                self.filter_pattern.as_deref().unwrap_or_default(),
-                self.metric_name
-                    .as_deref()
-                    .unwrap_or(crate::config::DEFAULT_METRIC_NAME),
-                self.metric_namespace
-                    .as_deref()
-                    .unwrap_or(crate::config::DEFAULT_NAMESPACE),
-            )
-            .map_err(|e| e.to_string())?;
-            config.filters.push(simple);
-        }
+        config.metrics = self.metrics;
+        config.forward_format = self.forward_format;
         // The function's own log group is a Lambda notion; a replay processes every file it is given.
         config.own_log_group = None;
         Ok(config)
@@ -193,19 +167,16 @@ impl ReplayArgs {
 pub fn run(args: &ReplayArgs) -> ExitCode {
     init_cli_tracing();
     let config = match args.load_config() {
-        Ok(c) => Arc::new(c),
+        Ok(c) => c,
         Err(e) => {
             eprintln!("logrelay replay: {e}");
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match app::runtime() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("logrelay replay: cannot start the async runtime: {e}");
+            eprintln!("logrelay replay: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -221,66 +192,53 @@ fn init_cli_tracing() {
         .try_init();
 }
 
-async fn replay(args: &ReplayArgs, config: Arc<Config>) -> ExitCode {
-    let needs_aws = config.stream_arn.is_some() || args.metrics == "put";
-    let sdk_config = if needs_aws {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        if let Err(e) = crate::handler::check_endpoint(&sdk) {
-            eprintln!("logrelay replay: {e}");
-            return ExitCode::from(2);
-        }
-        Some(sdk)
-    } else {
-        None
+/// The sinks of a replay when the configuration names no stream: `--records-out` or a counter;
+/// in `emf` mode, EMF to `--metrics-out` (`-`: stderr), or no metrics without it.
+fn local_sinks(args: &ReplayArgs, config: &Config) -> Result<LocalSinks, String> {
+    let records = match &args.records_out {
+        Some(dir) => AnyRecordSink::directory(dir, config.forward_format)
+            .map_err(|e| format!("--records-out {}: {e}", dir.display()))?,
+        None => AnyRecordSink::null(),
     };
-    let region = sdk_config
+    let emf = match args
+        .metrics_out
         .as_ref()
-        .and_then(|c| c.region().map(|r| r.to_string()))
-        .or_else(|| std::env::var("AWS_REGION").ok());
-
-    let records = match (&config.stream_arn, &sdk_config, &args.records_out) {
-        (Some(arn), Some(sdk), _) => {
-            AnyRecordSink::kinesis(sdk, arn, config.assume_role.as_ref(), &config.batch_limits)
-                .await
+        .filter(|_| config.metrics == MetricsMode::Emf)
+    {
+        Some(path) if path.as_os_str() == "-" => Some(EmfSink::new(Box::new(std::io::stderr()))),
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("--metrics-out {}: {e}", path.display()))?;
+            Some(EmfSink::new(Box::new(std::io::BufWriter::new(file))))
         }
-        (_, _, Some(dir)) => match AnyRecordSink::directory(dir, config.forward_format) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("logrelay replay: --records-out {}: {e}", dir.display());
-                return ExitCode::from(2);
-            }
-        },
-        _ => AnyRecordSink::null(),
+        None => None,
     };
-    let metrics = match (args.metrics.as_str(), &sdk_config, &args.metrics_out) {
-        ("put", Some(sdk), _) => {
-            AnyMetricSink::CloudWatch(CloudWatchSink::new(aws_sdk_cloudwatch::Client::new(sdk)))
-        }
-        ("emf", _, Some(path)) => {
-            let out: Box<dyn std::io::Write + Send> = if path.as_os_str() == "-" {
-                Box::new(std::io::stderr())
-            } else {
-                match std::fs::File::create(path) {
-                    Ok(f) => Box::new(std::io::BufWriter::new(f)),
-                    Err(e) => {
-                        eprintln!("logrelay replay: --metrics-out {}: {e}", path.display());
-                        return ExitCode::from(2);
-                    }
-                }
-            };
-            AnyMetricSink::Emf(EmfSink::new(out))
-        }
-        _ => AnyMetricSink::Off(NullMetricSink),
-    };
+    Ok(LocalSinks {
+        records: Some(records),
+        emf,
+    })
+}
 
-    let pipeline = match Pipeline::new(config, region) {
-        Ok(p) => p,
+async fn replay(args: &ReplayArgs, config: Config) -> ExitCode {
+    let load_sdk = app::needs_aws(&config);
+    let app = match App::start(config, load_sdk).await {
+        Ok(app) => app,
         Err(e) => {
             eprintln!("logrelay replay: {e}");
             return ExitCode::from(2);
         }
     };
-    let relay = Relay::new(pipeline, Some(records), metrics);
+    let relay = match local_sinks(args, &app.config) {
+        Ok(local) => app.relay(local).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    let relay = match relay {
+        Ok(relay) => relay,
+        Err(e) => {
+            eprintln!("logrelay replay: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut summary = Summary::default();
     let mut all_metrics = MetricBatch::new();
     let mut failed = false;

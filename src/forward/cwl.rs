@@ -3,13 +3,17 @@
 //!
 //! - All events selected and the received gzip fits in a record: the record data is the received
 //!   gzip, byte for byte (no re-encode).
-//! - Otherwise the selected events are re-encoded ([`crate::payload::reencode`]) into as many
+//! - Otherwise the selected events are re-encoded ([`reencode()`]) into as many
 //!   payloads as needed, each within the record limit. An event too large for one record is split into
 //!   consecutive records with the same `id` and `timestamp` and consecutive message chunks; a
 //!   consumer joins the messages of consecutive records of a stream that repeat an id.
 
+mod reencode;
+
+pub use reencode::{gzip, reencode, write_json, EncodedPayload, DEFAULT_COMPRESSION_LEVEL};
+
 use super::{check_selection, partition_key, BatchLimits, ForwardError, Record};
-use crate::payload::{reencode, Decoded};
+use crate::payload::Decoded;
 
 /// Appends the `cwl` records for the selected events of `decoded` to `out`. No selected event gives
 /// no record.
@@ -52,7 +56,7 @@ pub fn encode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payload::{gzip, Decoder};
+    use crate::payload::Decoder;
 
     fn payload(messages: &[String]) -> Vec<u8> {
         let events: Vec<String> = messages

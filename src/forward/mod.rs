@@ -207,7 +207,7 @@ impl Encoder {
         Ok(Encoder {
             format,
             limits,
-            compression_level: crate::payload::DEFAULT_COMPRESSION_LEVEL,
+            compression_level: cwl::DEFAULT_COMPRESSION_LEVEL,
             ndjson: NdjsonEncoder::default(),
         })
     }
@@ -242,15 +242,8 @@ impl Encoder {
                 let d = &decoded.data;
                 let enrichment =
                     Enrichment::from_names(&d.owner, &d.log_group, &d.log_stream, region);
-                self.ndjson.encode_with_raw(
-                    d,
-                    Some(&decoded.raw_messages),
-                    Some(&decoded.raw_members),
-                    selected,
-                    &enrichment,
-                    &self.limits,
-                    out,
-                )?
+                self.ndjson
+                    .encode(d, selected, &enrichment, &self.limits, out)?
             }
         }
         Ok(out.len() - before)

@@ -12,9 +12,8 @@
 
 use super::{check_selection, partition_key, BatchLimits, ForwardError, Record};
 use crate::enrich::Enrichment;
-use crate::payload::{
-    split_escaped, write_i64, write_json_content, write_json_str, LogEvent, LogsData, PayloadError,
-};
+use crate::json;
+use crate::payload::{LogEvent, LogsData, PayloadError};
 use std::io::Write;
 
 /// Room reserved in a split line for `,"part":i,"parts":n` (two 20-digit numbers).
@@ -30,7 +29,9 @@ pub struct NdjsonEncoder {
 
 impl NdjsonEncoder {
     /// Appends the ndjson records for the selected events of `data` to `out` (`selected`: one flag
-    /// per event, None = all). No selected event gives no record.
+    /// per event, None = all). No selected event gives no record. An event's
+    /// [`raw`](crate::payload::LogEvent::raw) text, when it has one, is copied instead of written
+    /// again (it is exactly what would be written).
     pub fn encode(
         &mut self,
         data: &LogsData<'_>,
@@ -39,37 +40,17 @@ impl NdjsonEncoder {
         limits: &BatchLimits,
         out: &mut Vec<Record>,
     ) -> Result<(), ForwardError> {
-        self.encode_with_raw(data, None, None, selected, enrichment, limits, out)
-    }
-
-    /// [`encode`](Self::encode), copying a message verbatim from `raw` (one entry per event: the
-    /// message's JSON string content exactly as `write_json_str` would write it, or None) instead of
-    /// escaping it again, and the `id`, `timestamp` and `message` members verbatim from `members`
-    /// (the same, for `"id":…,"timestamp":…,"message":"…"`).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn encode_with_raw(
-        &mut self,
-        data: &LogsData<'_>,
-        raw: Option<&[Option<&str>]>,
-        members: Option<&[Option<&str>]>,
-        selected: Option<&[bool]>,
-        enrichment: &Enrichment<'_>,
-        limits: &BatchLimits,
-        out: &mut Vec<Record>,
-    ) -> Result<(), ForwardError> {
         check_selection(data.log_events.len(), selected)?;
-        let raw = raw.filter(|r| r.len() == data.log_events.len());
-        let members = members.filter(|m| m.len() == data.log_events.len());
         let key = partition_key(&data.log_group, &data.log_stream);
         let max_data = limits.max_data_bytes(&key);
 
         self.prefix.clear();
         self.prefix.extend_from_slice(b"{\"owner\":");
-        write_json_str(&mut self.prefix, &data.owner);
+        json::write_str(&mut self.prefix, &data.owner);
         self.prefix.extend_from_slice(b",\"logGroup\":");
-        write_json_str(&mut self.prefix, &data.log_group);
+        json::write_str(&mut self.prefix, &data.log_group);
         self.prefix.extend_from_slice(b",\"logStream\":");
-        write_json_str(&mut self.prefix, &data.log_stream);
+        json::write_str(&mut self.prefix, &data.log_stream);
         self.prefix.push(b',');
         self.suffix.clear();
         enrichment.write_json_members(&mut self.suffix);
@@ -93,9 +74,10 @@ impl NdjsonEncoder {
                 continue;
             }
             let text;
-            // The message's escaped form: as received, or as the event holds it.
-            let escaped = raw.and_then(|r| r[i]).or_else(|| ev.message.escaped_json());
-            let (line, estimate) = match (members.and_then(|m| m[i]), escaped) {
+            // The event's members as received, when they are what this encoder writes; else the
+            // message's escaped form, as received or as the event holds it.
+            let escaped = ev.raw.message.or_else(|| ev.message.escaped_json());
+            let (line, estimate) = match (ev.raw.members, escaped) {
                 (Some(members), _) => (
                     Line::Members(members),
                     self.prefix.len() + members.len() + self.suffix.len(),
@@ -137,7 +119,7 @@ impl NdjsonEncoder {
             let whole = ev.message.text();
             let chunks = max_data
                 .checked_sub(overhead)
-                .and_then(|budget| split_escaped(&whole, budget))
+                .and_then(|budget| json::split_escaped(&whole, budget))
                 .ok_or(PayloadError::LimitTooSmall {
                     limit: max_data,
                     needed: overhead + 6,
@@ -194,11 +176,11 @@ fn write_line(
             line.extend_from_slice(b"\"id\":");
             ev.id.write_json(line);
             line.extend_from_slice(b",\"timestamp\":");
-            write_i64(line, ev.timestamp);
+            json::write_i64(line, ev.timestamp);
             line.extend_from_slice(b",\"message\":");
             match message {
-                Message::Text(m) => write_json_str(line, m),
-                Message::Escaped(m) => write_json_content(line, m),
+                Message::Text(m) => json::write_str(line, m),
+                Message::Escaped(m) => json::write_content(line, m),
             }
         }
     }
@@ -280,14 +262,13 @@ mod tests {
             log_events: messages
                 .iter()
                 .enumerate()
-                .map(|(i, m)| LogEvent {
-                    id: if i % 2 == 0 {
+                .map(|(i, m)| {
+                    let id = if i % 2 == 0 {
                         EventId::Str(Cow::Owned(i.to_string()))
                     } else {
                         EventId::Int(i as u64)
-                    },
-                    timestamp: 1000 + i as i64,
-                    message: crate::payload::Message::from(*m),
+                    };
+                    LogEvent::new(id, 1000 + i as i64, crate::payload::Message::from(*m))
                 })
                 .collect(),
             policy_level: None,

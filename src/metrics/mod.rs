@@ -8,6 +8,7 @@
 pub mod cardinality;
 pub mod cloudwatch;
 pub mod emf;
+pub mod evaluate;
 
 use std::collections::HashMap;
 use std::future::Future;

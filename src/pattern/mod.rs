@@ -17,7 +17,6 @@
 mod ast;
 mod compile;
 mod error;
-mod escaped;
 mod fields;
 pub mod limits;
 mod parser;
@@ -25,8 +24,8 @@ mod regex;
 pub mod semantics;
 mod set;
 
+pub use crate::json::EscapedStr;
 pub use error::{PatternError, PatternErrorKind};
-pub use escaped::EscapedStr;
 pub use set::{Captures, FieldValue, FilterSet, Scratch};
 
 use ast::Ast;

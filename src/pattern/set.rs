@@ -3,9 +3,9 @@
 use super::ast::Step;
 use super::compile::{resolve, JsonMatcher, Layout, Matcher, SpaceMatcher};
 use super::error::{PatternError, PatternErrorKind};
-use super::escaped::EscapedStr;
 use super::fields::split_fields;
 use super::{semantics, FieldRef, Pattern, PatternKind};
+use crate::json::{self, EscapedStr};
 use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -128,7 +128,10 @@ impl FilterSet {
             }
         }
         let text_literals = Literals::new(&ac_ids, &ac_texts);
-        let escaped_texts: Vec<String> = ac_texts.iter().map(|t| escape_two_byte(t)).collect();
+        // The literals as the payloads escape them: a literal with a control character that has no
+        // two-byte escape gets `\u00XX`, a form an `EscapedStr` never holds, so it is never found in
+        // one, as it is never in its text.
+        let escaped_texts: Vec<String> = ac_texts.iter().map(|t| json::escape(t)).collect();
         let escaped_literals = if escaped_texts.iter().zip(&ac_texts).all(|(e, t)| e == t) {
             None
         } else {
@@ -646,19 +649,6 @@ fn prefix_ids(ids: &[usize], texts: &[&str]) -> Vec<Vec<usize>> {
                 .collect()
         })
         .collect()
-}
-
-/// `text` as JSON string content, escaped as serde_json (and so the payloads) escape it: the
-/// two-byte escapes of [`EscapedStr`] for `"` `\` and the controls that have one, `\u00XX` for the
-/// other controls — a form an [`EscapedStr`] never holds, so a literal with them is never found in
-/// one, as it is never in its text.
-fn escape_two_byte(text: &str) -> String {
-    let quoted = Json::from(text).to_string();
-    quoted
-        .strip_prefix('"')
-        .and_then(|q| q.strip_suffix('"'))
-        .unwrap_or(&quoted)
-        .to_owned()
 }
 
 /// Literal starts per message after which [`Literals::find`] switches to one overlapping

@@ -6,7 +6,7 @@
 //! only if a filter needs its text; a message with `\u` or `\/` escapes is unescaped into one arena
 //! (a `String` kept by the [`Decoder`](super::Decoder)) instead of one allocation each. It also
 //! keeps, per event, the message's JSON string content as received when it is exactly what
-//! [`write_json_str`](super::write_json_str) would write, so that an encoder can copy it instead of
+//! [`json::write_str`](crate::json::write_str) would write, so that an encoder can copy it instead of
 //! escaping it again.
 //!
 //! It gives up (returns `None`) on anything unusual — a syntax error, a duplicate or missing field,
@@ -15,28 +15,19 @@
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
 
-use super::strscan::{ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
-use super::{EventId, LogEvent, LogsData, Message, MessageType};
-use crate::pattern::EscapedStr;
+use super::{EventId, LogEvent, LogsData, Message, MessageType, RawEvent};
+use crate::json::classify::find_special;
+use crate::json::string_end;
+use crate::json::unescape::{hex4, unescape, ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
+use crate::json::EscapedStr;
 use std::borrow::Cow;
 
 /// Nesting depth of unknown values past which the fast parser gives up.
 const MAX_DEPTH: usize = 64;
 
-/// What the fast parser produced.
-pub(super) struct Parsed<'a> {
-    /// The document.
-    pub data: LogsData<'a>,
-    /// Per event, the message as JSON string content when it is in `write_json_str`'s form.
-    pub raw_messages: Vec<Option<&'a str>>,
-    /// Per event, its members `"id":…,"timestamp":…,"message":"…"` as received, when that is
-    /// exactly how this crate writes them.
-    pub raw_members: Vec<Option<&'a str>>,
-}
-
 /// Parses `text` (the whole decompressed document). `arena` is cleared and receives the unescaped
-/// messages.
-pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'a>> {
+/// messages. Each event carries its [`RawEvent`] text where it has one.
+pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData<'a>> {
     arena.clear();
     let mut s = Scanner {
         text,
@@ -117,23 +108,19 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<Parsed<'
     if s.i != s.b.len() {
         return None;
     }
-    let (mut log_events, raw_messages, raw_members) = events?;
+    let mut log_events = events?;
     let arena: &'a String = arena;
     for (event, start, end) in fixups {
         log_events.get_mut(event)?.message = Message::Text(Cow::Borrowed(arena.get(start..end)?));
     }
-    Some(Parsed {
-        data: LogsData {
-            message_type: message_type?,
-            owner: owner?,
-            log_group: log_group?,
-            log_stream: log_stream?,
-            subscription_filters: filters?,
-            log_events,
-            policy_level: policy_level.flatten(),
-        },
-        raw_messages,
-        raw_members,
+    Some(LogsData {
+        message_type: message_type?,
+        owner: owner?,
+        log_group: log_group?,
+        log_stream: log_stream?,
+        subscription_filters: filters?,
+        log_events,
+        policy_level: policy_level.flatten(),
     })
 }
 
@@ -191,20 +178,7 @@ impl<'a> Scanner<'a> {
         let mut escaped = false;
         let mut simple = true;
         loop {
-            let k = match self
-                .b
-                .get(j..j + BLOCK)
-                .and_then(|s| <&[u8; BLOCK]>::try_from(s).ok())
-            {
-                Some(block) => match special_mask(block) {
-                    0 => {
-                        j += BLOCK;
-                        continue;
-                    }
-                    m => j + m.trailing_zeros() as usize,
-                },
-                None => find_special(self.b, j)?,
-            };
+            let k = find_special(self.b, j)?;
             if self.b[k] == b'\\' {
                 escaped = true;
                 let e = *self.b.get(k + 1)?;
@@ -240,13 +214,13 @@ impl<'a> Scanner<'a> {
     }
 
     /// [`string`](Self::string) for strings that are usually long and full of escapes (messages):
-    /// 64 bytes at a time without a branch per escape (see [`super::strscan`]).
+    /// 64 bytes at a time without a branch per escape (see [`string_end`]).
     fn long_string(&mut self) -> Option<StrTok> {
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.i + 1;
-        match super::strscan::scan(self.b, start) {
+        match string_end::scan(self.b, start) {
             Some(s) => {
                 self.i = s.end + 1;
                 Some(StrTok {
@@ -302,42 +276,30 @@ impl<'a> Scanner<'a> {
     }
 
     /// The `logEvents` array.
-    #[allow(clippy::type_complexity)]
     fn events(
         &mut self,
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
-    ) -> Option<(
-        Vec<LogEvent<'a>>,
-        Vec<Option<&'a str>>,
-        Vec<Option<&'a str>>,
-    )> {
+    ) -> Option<Vec<LogEvent<'a>>> {
         self.eat(b'[')?;
         self.ws();
         // An event takes at least 40 bytes of JSON; a bounded guess avoids regrowing the vectors.
         let guess = self.b.len().saturating_sub(self.i) / 160;
         let mut events = Vec::with_capacity(guess.min(16 * 1024));
-        let mut raws = Vec::with_capacity(guess.min(16 * 1024));
-        let mut members = Vec::with_capacity(guess.min(16 * 1024));
         if self.peek()? == b']' {
             self.i += 1;
-            return Some((events, raws, members));
+            return Some(events);
         }
         loop {
-            let (event, raw, member) = match self.canonical_event(arena, fixups, events.len()) {
+            let event = match self.canonical_event(arena, fixups, events.len()) {
                 Some(canonical) => canonical,
-                None => {
-                    let (event, raw) = self.event(arena, fixups, events.len())?;
-                    (event, raw, None)
-                }
+                None => self.event(arena, fixups, events.len())?,
             };
             events.push(event);
-            raws.push(raw);
-            members.push(member);
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
-                b']' => return Some((events, raws, members)),
+                b']' => return Some(events),
                 _ => return None,
             }
         }
@@ -347,13 +309,12 @@ impl<'a> Scanner<'a> {
     /// with no whitespace: returns it with its raw message and its members' text when they are how
     /// this crate writes them. Anything else (other order, other fields, spaces, a non-canonical
     /// message) returns `None` with nothing consumed or recorded, for [`event`](Self::event).
-    #[allow(clippy::type_complexity)]
     fn canonical_event(
         &mut self,
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
+    ) -> Option<LogEvent<'a>> {
         let open = self.i;
         let got = self.canonical_event_inner(arena, fixups, index);
         if got.is_none() {
@@ -362,13 +323,12 @@ impl<'a> Scanner<'a> {
         got
     }
 
-    #[allow(clippy::type_complexity)]
     fn canonical_event_inner(
         &mut self,
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>, Option<&'a str>)> {
+    ) -> Option<LogEvent<'a>> {
         self.literal(b"{\"id\":")?;
         let members_start = self.i - 5;
         let id = if self.peek()? == b'"' {
@@ -391,19 +351,19 @@ impl<'a> Scanner<'a> {
         // Up to the closing quote of the message.
         let members = self.text.get(members_start..self.i)?;
         self.i += 1;
-        Some((
-            LogEvent {
-                id,
-                timestamp,
-                message,
+        Some(LogEvent {
+            id,
+            timestamp,
+            message,
+            raw: RawEvent {
+                message: raw,
+                members: raw.map(|_| members),
             },
-            raw,
-            raw.map(|_| members),
-        ))
+        })
     }
 
     /// The message of event `index` from its string token, with its raw content when that is in
-    /// `write_json_str`'s form: borrowed when it has no escapes, kept escaped when its escapes are
+    /// `json::write_str`'s form: borrowed when it has no escapes, kept escaped when its escapes are
     /// two-byte ones (unescaped only if a filter needs the text), unescaped into the arena
     /// otherwise (a fixup points the event at it). `None`, with the arena as it was, for an
     /// unpaired surrogate.
@@ -435,7 +395,7 @@ impl<'a> Scanner<'a> {
         arena: &mut String,
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
-    ) -> Option<(LogEvent<'a>, Option<&'a str>)> {
+    ) -> Option<LogEvent<'a>> {
         self.eat(b'{')?;
         self.ws();
         let mut id = None;
@@ -478,14 +438,15 @@ impl<'a> Scanner<'a> {
             self.i += 1;
         }
         let (message, raw) = message?;
-        Some((
-            LogEvent {
-                id: id?,
-                timestamp: timestamp?,
-                message,
+        Some(LogEvent {
+            id: id?,
+            timestamp: timestamp?,
+            message,
+            raw: RawEvent {
+                message: raw,
+                members: None,
             },
-            raw,
-        ))
+        })
     }
 
     /// A JSON integer (`0` or no leading zero) as sign and magnitude; `None` if it does not fit a
@@ -647,51 +608,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Bytes examined at once by [`special_mask`].
-const BLOCK: usize = 16;
-
-/// Bit `i` set when `block[i]` ends a run of plain string content: a quote, a backslash or a
-/// control character.
-#[inline(always)]
-fn special_mask(block: &[u8; BLOCK]) -> u32 {
-    let m = super::strscan::masks16(block);
-    u32::from(m.quote | m.backslash | m.control)
-}
-
-/// Index of the first byte at or after `i` that ends a run of plain string content: a quote, a
-/// backslash or a control character. Eight bytes at a time (SWAR): for a byte `x` of the word,
-/// `(x - 1) & !x & 0x80` is set when `x` is zero and `(x - 0x20) & !x & 0x80` when `x < 0x20`;
-/// borrows only run upwards, so the lowest flagged byte is the first match.
-#[inline]
-fn find_special(b: &[u8], mut i: usize) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const QUOTE: u64 = LO * b'"' as u64;
-    const BACKSLASH: u64 = LO * b'\\' as u64;
-    const SPACE: u64 = LO * 0x20;
-    while let Some(word) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        let x = u64::from_le_bytes(w);
-        let q = x ^ QUOTE;
-        let s = x ^ BACKSLASH;
-        let m =
-            ((q.wrapping_sub(LO) & !q) | (s.wrapping_sub(LO) & !s) | (x.wrapping_sub(SPACE) & !x))
-                & HI;
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    while let Some(&c) = b.get(i) {
-        if c < 0x20 || c == b'"' || c == b'\\' {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
-}
-
 /// The value of eight ASCII digits, or `None` if some byte is not a digit (SWAR: one load, two
 /// checks and three multiplications instead of eight steps).
 #[inline]
@@ -733,87 +649,9 @@ fn short_digits(b: &[u8]) -> Option<(u32, u64)> {
     Some((k, eight_digits(&padded.to_le_bytes())?))
 }
 
-/// The value of four hex digits.
-fn hex4(h: &[u8]) -> Option<u32> {
-    h.iter().try_fold(0u32, |n, &c| {
-        let d = char::from(c).to_digit(16)?;
-        Some(n * 16 + d)
-    })
-}
-
-/// Appends the unescaped content of a JSON string (already checked by [`Scanner::string`]) to
-/// `out`. Returns whether `raw` is exactly how `write_json_str` escapes the result, or `None` for
-/// an unpaired surrogate.
-fn unescape(raw: &str, out: &mut String) -> Option<bool> {
-    let b = raw.as_bytes();
-    let mut canonical = true;
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', b.get(i..)?) {
-        let k = i + k;
-        out.push_str(raw.get(i..k)?);
-        let (c, next, canon) = decode_escape(b, k)?;
-        out.push(c);
-        canonical &= canon;
-        i = next;
-    }
-    out.push_str(raw.get(i..)?);
-    Some(canonical)
-}
-
-/// Decodes the escape at `b[k]` (a backslash): the character, the index after the escape, and
-/// whether the escape is how `write_json_str` writes that character. `None` for an invalid escape
-/// or an unpaired surrogate.
-#[inline]
-fn decode_escape(b: &[u8], k: usize) -> Option<(char, usize, bool)> {
-    let c = match *b.get(k + 1)? {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => return Some(('/', k + 2, false)),
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        b'u' => {
-            let digits = b.get(k + 2..k + 6)?;
-            let cp = hex4(digits)?;
-            return match cp {
-                0xD800..=0xDBFF => {
-                    if b.get(k + 6..k + 8)? != b"\\u" {
-                        return None;
-                    }
-                    let low = hex4(b.get(k + 8..k + 12)?)?;
-                    if !(0xDC00..=0xDFFF).contains(&low) {
-                        return None;
-                    }
-                    let cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                    Some((char::from_u32(cp)?, k + 12, false))
-                }
-                0xDC00..=0xDFFF => None,
-                _ => {
-                    // serde_json writes \uXXXX (lowercase hex) only for control characters
-                    // without a short form.
-                    let canonical = cp < 0x20
-                        && !matches!(cp, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)
-                        && digits.iter().all(|d| !d.is_ascii_uppercase());
-                    Some((char::from_u32(cp)?, k + 6, canonical))
-                }
-            };
-        }
-        _ => return None,
-    };
-    Some((c, k + 2, true))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn special_mask_finds_quotes_backslashes_and_controls() {
-        assert_eq!(special_mask(b"ab\"cd\\\x1fghijklmno"), 0b110_0100);
-        assert_eq!(special_mask(b"plain text \xc3\xa9 ok"), 0);
-    }
 
     #[test]
     fn eight_digits_agrees_with_parse() {
@@ -870,32 +708,35 @@ mod tests {
     fn check(doc: &str) -> Option<LogsData<'static>> {
         let mut arena = String::new();
         let fast = parse(doc, &mut arena).map(|p| {
-            for (e, raw) in p.data.log_events.iter().zip(&p.raw_messages) {
-                if let Some(raw) = raw {
+            for e in &p.log_events {
+                if let Some(raw) = e.raw.message {
                     let mut w = Vec::new();
-                    super::super::write_json_str(&mut w, &e.message.text());
+                    crate::json::write_str(&mut w, &e.message.text());
                     assert_eq!(&w[1..w.len() - 1], raw.as_bytes(), "{doc}");
                 }
             }
-            assert_eq!(p.raw_members.len(), p.data.log_events.len());
-            for (e, members) in p.data.log_events.iter().zip(&p.raw_members) {
-                if let Some(members) = members {
+            for e in &p.log_events {
+                if let Some(members) = e.raw.members {
                     let mut w = b"\"id\":".to_vec();
                     e.id.write_json(&mut w);
                     w.extend_from_slice(b",\"timestamp\":");
-                    super::super::write_i64(&mut w, e.timestamp);
+                    crate::json::write_i64(&mut w, e.timestamp);
                     w.extend_from_slice(b",\"message\":");
-                    super::super::write_json_str(&mut w, &e.message.text());
-                    assert_eq!(String::from_utf8_lossy(&w), *members, "{doc}");
+                    crate::json::write_str(&mut w, &e.message.text());
+                    assert_eq!(String::from_utf8_lossy(&w), members, "{doc}");
                 }
             }
-            owned(&p.data)
+            owned(&p)
         });
         let slow: Result<LogsData<'_>, _> = serde_json::from_str(doc);
         if let Some(f) = &fast {
             assert_eq!(Some(f), slow.as_ref().ok().map(owned).as_ref(), "{doc}");
         }
         fast
+    }
+
+    fn raw_messages<'a>(d: &LogsData<'a>) -> Vec<Option<&'a str>> {
+        d.log_events.iter().map(|e| e.raw.message).collect()
     }
 
     fn owned(d: &LogsData<'_>) -> LogsData<'static> {
@@ -909,13 +750,12 @@ mod tests {
             log_events: d
                 .log_events
                 .iter()
-                .map(|e| LogEvent {
-                    id: match &e.id {
+                .map(|e| {
+                    let id = match &e.id {
                         EventId::Str(s) => EventId::Str(o(s)),
                         EventId::Int(n) => EventId::Int(*n),
-                    },
-                    timestamp: e.timestamp,
-                    message: Message::from(e.message.to_string()),
+                    };
+                    LogEvent::new(id, e.timestamp, Message::from(e.message.to_string()))
                 })
                 .collect(),
             policy_level: d.policy_level.as_ref().map(o),
@@ -946,16 +786,16 @@ mod tests {
         let mut arena = String::new();
         let p = parse(&ok[2], &mut arena).unwrap();
         assert_eq!(
-            p.data.log_events[0].message,
+            p.log_events[0].message,
             "tab\there \"q\" back\\slash \u{1} \u{1f} / é é 😀 \u{8}\u{c}\r\n"
         );
         // `\/`, `\u00e9` and the surrogate pair are not how serde_json writes them: no raw copy.
-        assert_eq!(p.raw_messages, vec![None]);
+        assert_eq!(raw_messages(&p), vec![None]);
         let p = parse(&ok[0], &mut arena).unwrap();
-        assert_eq!(p.raw_messages, vec![Some("plain")]);
+        assert_eq!(raw_messages(&p), vec![Some("plain")]);
         let d = doc(r#"{"id":"1","timestamp":0,"message":"a\"b\\c\n\u0001"}"#);
         let p = parse(&d, &mut arena).unwrap();
-        assert_eq!(p.raw_messages, vec![Some(r#"a\"b\\c\n\u0001"#)]);
+        assert_eq!(raw_messages(&p), vec![Some(r#"a\"b\\c\n\u0001"#)]);
     }
 
     #[test]
@@ -1004,11 +844,11 @@ mod tests {
             check(&d).unwrap_or_else(|| panic!("fast path refused {d}"));
             let mut arena = String::new();
             let p = parse(&d, &mut arena).unwrap();
-            assert_eq!(p.raw_members[0].is_some(), *canonical, "{event}");
+            assert_eq!(p.log_events[0].raw.members.is_some(), *canonical, "{event}");
             if *canonical {
                 assert_eq!(
                     Some(&event[1..event.len() - 1]),
-                    p.raw_members[1],
+                    p.log_events[1].raw.members,
                     "{event}"
                 );
             }

@@ -14,7 +14,7 @@ from cfn_render import ACCOUNT_ID, REGION, ROOT, Rendered, load, references, ren
 TEMPLATE = "template.yaml"
 
 # The variables the function reads and their defaults, as specified for the config layer. Used to check
-# defaults always, and as the list of names only when src/config.rs does not name them yet (see below).
+# defaults always, and as the list of names only when src/config/env.rs does not name them yet (see below).
 SPECIFIED_ENV = {
     "LOGRELAY_KINESIS_STREAM_ARN": "",
     "LOGRELAY_ASSUME_ROLE_ARN": "",
@@ -38,9 +38,9 @@ KEY_ARN = "arn:aws:kms:us-east-1:999988887777:key/0f1e2d3c-4b5a-6978-8796-a5b4c3
 
 
 def env_names_read_by_function() -> tuple[set[str], bool]:
-    """The LOGRELAY_* names src/config.rs reads, and whether they came from there (False = fallback to
+    """The LOGRELAY_* names src/config/env.rs reads, and whether they came from there (False = fallback to
     SPECIFIED_ENV because the file is missing or names none yet)."""
-    path = os.path.join(ROOT, "src", "config.rs")
+    path = os.path.join(ROOT, "src", "config", "env.rs")
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             names = set(re.findall(r'"(LOGRELAY_[A-Z0-9_]+)"', f.read()))
@@ -106,7 +106,7 @@ def test_function_logs_to_its_own_log_group_with_retention(template, function):
 def test_every_variable_the_function_reads_comes_from_a_parameter_or_resource(template, function):
     names, from_source = env_names_read_by_function()
     if not from_source:
-        warnings.warn("FALLBACK: src/config.rs names no LOGRELAY_* variable yet; checked the specified list")
+        warnings.warn("FALLBACK: src/config/env.rs names no LOGRELAY_* variable yet; checked the specified list")
     variables = function["Properties"]["Environment"]["Variables"]
     declared = set(template["Parameters"]) | set(template["Resources"])
     for name in sorted(names):

@@ -1,7 +1,7 @@
 //! Bad input to the payload decoder: every case is a clear error naming what and where, or a
 //! documented behaviour; never a panic.
 
-mod common;
+use crate::common;
 
 use logrelay::payload::{Decoder, MessageType, PayloadError, DEFAULT_MAX_DECOMPRESSED_BYTES};
 use proptest::prelude::*;

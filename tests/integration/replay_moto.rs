@@ -1,7 +1,7 @@
 //! `logrelay replay --kinesis-stream-arn ... --metrics put`: the CLI sends to the AWS endpoints the SDK is
 //! configured for (`AWS_ENDPOINT_URL`, here a moto server), and what arrives is read back.
 
-mod common;
+use crate::common;
 
 use common::moto::{sdk_config, unique_name, Moto};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,6 +1,6 @@
 //! Our decoder and `aws_lambda_events::cloudwatch_logs` read the same Lambda event alike.
 
-mod common;
+use crate::common;
 
 use aws_lambda_events::event::cloudwatch_logs::LogsEvent;
 use logrelay::payload::{Decoder, LogsData};

@@ -1,7 +1,7 @@
 //! KinesisSink against a fault-injecting PutRecords server: partial failures, throttling, 5xx,
 //! slow responses and connection resets, with the real aws-sdk-kinesis client.
 
-mod common;
+use crate::common;
 
 use common::fault_kinesis::{FaultConfig, FaultKinesis, RequestFault};
 use logrelay::forward::{ForwardError, KinesisSink, Record, RecordSink, RetryPolicy};

@@ -1,7 +1,7 @@
 //! `logrelay replay` end to end: the binary on the sample events in `events/`, checked against the decoded
 //! payloads in `events/decoded/` (what the base64 + gzip holds).
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use serde_json::Value;
@@ -291,6 +291,42 @@ fn a_metric_filter_file_with_dimensions_and_default_values() {
     assert_eq!(s["metrics"]["Shop"]["ServerErrors"], five_xx as f64);
     // The file replaces the simple ERROR filter.
     assert!(s["metrics"].get("LogRelay").is_none(), "{s}");
+}
+
+#[test]
+fn a_metric_filter_file_replaces_the_simple_filter_as_in_lambda() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("filters.json");
+    std::fs::write(
+        &config,
+        r#"[{"filterName":"orders","filterPattern":"ERROR","logGroupName":"/ecs/orders",
+             "metricTransformations":[{"metricName":"OrderErrors","metricNamespace":"Shop","metricValue":"1"}]}]"#,
+    )
+    .unwrap();
+    let out = replay(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--filter-pattern",
+            "WARN",
+        ],
+        &all_event_files(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // As LOGRELAY_CONFIG_FILE with LOGRELAY_FILTER_PATTERN in Lambda: only the file's filters run,
+    // and the flag that does nothing is named.
+    let s = summary(&out);
+    assert!(s["metrics"].get("LogRelay").is_none(), "{s}");
+    assert!(
+        s["metrics"]["Shop"]["OrderErrors"].as_f64().unwrap() > 0.0,
+        "{s}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--filter-pattern is ignored"), "{stderr}");
 }
 
 #[test]

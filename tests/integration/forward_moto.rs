@@ -1,7 +1,7 @@
 //! Forwarding through the real aws-sdk-kinesis client to a moto Kinesis stream, addressed by ARN,
 //! read back with GetShardIterator (by stream name) + GetRecords.
 
-mod common;
+use crate::common;
 
 use common::moto::{sdk_config, unique_name, Moto};
 use logrelay::forward::{

@@ -2,7 +2,7 @@
 //! record within the limit, every selected event delivered once, in order, with its message intact
 //! (split events rejoin), nothing unselected delivered.
 
-mod common;
+use crate::common;
 
 use logrelay::forward::{BatchLimits, Encoder, Format, Record};
 use logrelay::payload::Decoder;

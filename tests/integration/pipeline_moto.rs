@@ -2,13 +2,13 @@
 //! real `aws-sdk-kinesis` and `aws-sdk-cloudwatch` clients: what arrives in Kinesis and CloudWatch is
 //! read back and compared with what was sent.
 
-mod common;
+use crate::common;
 
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use common::moto::{sdk_config, unique_name, Moto};
+use logrelay::app::{build_sinks, LocalSinks};
 use logrelay::config::Config;
 use logrelay::forward::AnyRecordSink;
-use logrelay::handler::build_sinks;
 use logrelay::metrics::AnyMetricSink;
 use logrelay::pipeline::{Pipeline, Relay, RelayError};
 use std::collections::HashMap;
@@ -68,7 +68,8 @@ impl Setup {
     }
 
     async fn relay(&self) -> Relay<AnyRecordSink, AnyMetricSink> {
-        let (records, metrics) = build_sinks(&self.cfg, &self.sdk).await;
+        let (records, metrics) =
+            build_sinks(&self.cfg, Some(&self.sdk), LocalSinks::lambda()).await;
         Relay::new(
             Pipeline::new(self.cfg.clone(), None).unwrap(),
             records,
@@ -162,7 +163,7 @@ async fn a_failing_putmetricdata_does_not_stop_forwarding() {
         .endpoint_url(format!("http://127.0.0.1:{}", closed_port()))
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
-    let (records, _) = build_sinks(&s.cfg, &s.sdk).await;
+    let (records, _) = build_sinks(&s.cfg, Some(&s.sdk), LocalSinks::lambda()).await;
     let metrics = AnyMetricSink::CloudWatch(logrelay::metrics::cloudwatch::CloudWatchSink::new(
         aws_sdk_cloudwatch::Client::new(&cw_sdk),
     ));
@@ -251,7 +252,7 @@ async fn an_assume_role_failure_names_the_role_and_fails_the_invocation() {
         ("LOGRELAY_EXTERNAL_ID", "s3cret-external-id".into()),
         ("LOGRELAY_METRICS", "off".into()),
     ]));
-    let (records, metrics) = build_sinks(&cfg, &sdk).await;
+    let (records, metrics) = build_sinks(&cfg, Some(&sdk), LocalSinks::lambda()).await;
     let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
     let gz = common::gzip(common::payload_json("1", "/g", "s", &recent_events(3)).as_bytes());
     let err = relay

@@ -1,17 +1,15 @@
-//! The Lambda function: start-up (configuration, clients — once) and the per-invocation glue.
+//! The Lambda function: start-up (configuration, clients — once, through [`crate::app`]) and the
+//! per-invocation glue.
 //!
 //! The `logrelay` binary runs this when the Lambda runtime started it (`AWS_LAMBDA_RUNTIME_API` is set), and
 //! the CLI otherwise: one artefact, one build, and `replay` exercises exactly the code that runs in Lambda.
 
-use crate::config::{Config, MetricsMode};
-use crate::forward::AnyRecordSink;
-use crate::metrics::cloudwatch::CloudWatchSink;
-use crate::metrics::emf::EmfSink;
-use crate::metrics::{AnyMetricSink, NullMetricSink};
-use crate::pipeline::{InvocationReport, Pipeline, Relay, RelayError};
+use crate::app::{App, LocalSinks};
+use crate::config::Config;
+use crate::pipeline::{InvocationReport, RelayError};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
-use std::sync::Arc;
+use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Namespace of logrelay's own operational metrics (EMF lines on stdout, so they never depend on
@@ -19,34 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const SELF_METRICS_NAMESPACE: &str = "LogRelay/Function";
 
 /// The relay as the Lambda runs it.
-pub type LambdaRelay = Relay<AnyRecordSink, AnyMetricSink>;
-
-/// Builds the record and metric sinks for a configuration, with clients built once from `sdk_config`.
-pub async fn build_sinks(
-    config: &Config,
-    sdk_config: &aws_config::SdkConfig,
-) -> (Option<AnyRecordSink>, AnyMetricSink) {
-    let records = match &config.stream_arn {
-        Some(arn) => Some(
-            AnyRecordSink::kinesis(
-                sdk_config,
-                arn,
-                config.assume_role.as_ref(),
-                &config.batch_limits,
-            )
-            .await,
-        ),
-        None => None,
-    };
-    let metrics = match config.metrics {
-        MetricsMode::Put => AnyMetricSink::CloudWatch(CloudWatchSink::new(
-            aws_sdk_cloudwatch::Client::new(sdk_config),
-        )),
-        MetricsMode::Emf => AnyMetricSink::Emf(EmfSink::stdout()),
-        MetricsMode::Off => AnyMetricSink::Off(NullMetricSink),
-    };
-    (records, metrics)
-}
+pub use crate::app::AppRelay as LambdaRelay;
 
 impl From<RelayError> for lambda_runtime::Diagnostic {
     fn from(e: RelayError) -> Self {
@@ -63,35 +34,6 @@ impl From<RelayError> for lambda_runtime::Diagnostic {
 
 /// 2000-01-01T00:00:00Z in milliseconds: a "deadline" before it is not a point in time.
 const EPOCH_2000_MS: u64 = 946_684_800_000;
-
-/// Refuses an endpoint override that would send AWS requests (and credentials) in clear text: only
-/// `https://` endpoints, or plain `http://` to a loopback address (local emulators, tests), are allowed.
-/// Without an override the SDK resolves AWS's own HTTPS endpoints.
-pub fn check_endpoint(sdk_config: &aws_config::SdkConfig) -> Result<(), String> {
-    let Some(url) = sdk_config.endpoint_url() else {
-        return Ok(());
-    };
-    if url.starts_with("https://") {
-        return Ok(());
-    }
-    if let Some(rest) = url.strip_prefix("http://") {
-        let authority = rest.split('/').next().unwrap_or_default();
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or_default(),
-            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-        };
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        if loopback {
-            return Ok(());
-        }
-    }
-    Err(format!(
-        "AWS endpoint {url:?} is not HTTPS; only loopback emulators may use plain HTTP"
-    ))
-}
 
 /// Converts the invocation deadline into an `Instant`. Lambda sends milliseconds since the epoch
 /// (`Lambda-Runtime-Deadline-Ms`); some local emulators (`cargo lambda watch`) send the time budget in
@@ -208,22 +150,46 @@ pub fn init_lambda_tracing() {
         .try_init();
 }
 
-/// Runs as the Lambda function: configuration and clients once, then the runtime loop.
+/// The Lambda function's `main`: [`run_lambda`] on the start-up runtime; a start-up error is
+/// printed (the runtime has already reported it to Lambda when it came from the loop).
+pub fn main() -> ExitCode {
+    let runtime = match crate::app::runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run_lambda()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs as the Lambda function: configuration and clients once ([`crate::app`]), then the runtime
+/// loop.
 pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     init_lambda_tracing();
     let config = match Config::from_env() {
-        Ok(c) => Arc::new(c),
+        Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "invalid configuration");
             return Err(e.into());
         }
     };
-    let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    if let Err(e) = check_endpoint(&sdk_config) {
-        tracing::error!(error = %e, "refusing to start");
-        return Err(e.into());
-    }
-    let region = sdk_config.region().map(|r| r.to_string());
+    // The SDK configuration is loaded whatever the configuration needs, so that a bad endpoint
+    // override stops every deployment at its cold start.
+    let app = match App::start(config, true).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %e, "refusing to start");
+            return Err(e.into());
+        }
+    };
+    let config = &app.config;
     tracing::info!(
         filters = config.filters.len(),
         metrics = ?config.metrics,
@@ -232,8 +198,7 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         assume_role = config.assume_role.as_ref().map(|r| r.role_arn.as_str()).unwrap_or(""),
         "logrelay started"
     );
-    let (records, metrics) = build_sinks(&config, &sdk_config).await;
-    let relay = Relay::new(Pipeline::new(config, region)?, records, metrics);
+    let relay = app.relay(LocalSinks::lambda()).await?;
     let relay = &relay;
     lambda_runtime::run(service_fn(move |event| async move {
         handle(relay, event).await
@@ -244,31 +209,6 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn with_endpoint(url: &str) -> aws_config::SdkConfig {
-        aws_config::SdkConfig::builder().endpoint_url(url).build()
-    }
-
-    #[test]
-    fn only_https_or_loopback_endpoints_are_accepted() {
-        assert!(check_endpoint(&aws_config::SdkConfig::builder().build()).is_ok());
-        for ok in [
-            "https://kinesis.eu-west-1.amazonaws.com",
-            "http://127.0.0.1:5000",
-            "http://localhost:4566/",
-            "http://[::1]:9000",
-        ] {
-            assert!(check_endpoint(&with_endpoint(ok)).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://10.0.0.5:5000",
-            "http://kinesis.example.com",
-            "ftp://x",
-        ] {
-            let e = check_endpoint(&with_endpoint(bad)).unwrap_err();
-            assert!(e.contains("not HTTPS"), "{e}");
-        }
-    }
 
     #[test]
     fn a_metrics_failure_shows_in_the_self_metrics() {

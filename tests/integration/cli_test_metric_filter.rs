@@ -1,6 +1,6 @@
 //! `logrelay test-metric-filter`: output shape and exit codes, running the built binary.
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 

@@ -2,7 +2,7 @@
 //! to a Kinesis stream makes `PutLogEvents` write a real gzip payload to the stream; our
 //! `Decoder::decode_gzip` must read it.
 
-mod common;
+use crate::common;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use common::moto::{sdk_config, unique_name, Moto, DEFAULT_ACCOUNT};

@@ -1,0 +1,270 @@
+//! The `LOGRELAY_*` environment, read once at start-up into a [`Config`].
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `LOGRELAY_KINESIS_STREAM_ARN` | destination stream ARN; empty = no forwarding | empty |
+//! | `LOGRELAY_ASSUME_ROLE_ARN` | role to assume for `PutRecords` (cross-account) | empty |
+//! | `LOGRELAY_EXTERNAL_ID` | External ID for that role (never logged) | empty |
+//! | `LOGRELAY_METRIC_NAMESPACE` | namespace of the simple filter's metric | `LogRelay` |
+//! | `LOGRELAY_FILTER_PATTERN` | the simple filter's pattern | `ERROR` |
+//! | `LOGRELAY_METRIC_NAME` | the simple filter's metric name | `ErrorCount` |
+//! | `LOGRELAY_METRICS` | `put`, `emf` or `off` | `put` |
+//! | `LOGRELAY_FORWARD_FORMAT` | `cwl` or `ndjson` | `cwl` |
+//! | `LOGRELAY_FORWARD_PATTERN` | pattern selecting the events to forward; empty = all | empty |
+//! | `LOGRELAY_CONFIG_FILE` | metric-filter file (replaces the simple filter) | empty |
+//! | `LOGRELAY_MAX_DECOMPRESSED_BYTES` | cap on one decompressed payload | 64 MiB |
+//! | `LOGRELAY_KINESIS_MAX_RECORDS` | records per `PutRecords` call | 500 |
+//! | `LOGRELAY_KINESIS_MAX_BATCH_BYTES` | bytes per `PutRecords` call | 5 MiB |
+//! | `LOGRELAY_KINESIS_MAX_RECORD_BYTES` | bytes per record | 1 MiB |
+//!
+
+use super::*;
+use crate::forward::BatchLimits;
+use crate::pattern::Pattern;
+use std::path::{Path, PathBuf};
+
+/// Environment variable: destination Kinesis stream ARN.
+pub const ENV_KINESIS_STREAM_ARN: &str = "LOGRELAY_KINESIS_STREAM_ARN";
+/// Environment variable: role to assume for `PutRecords`.
+pub const ENV_ASSUME_ROLE_ARN: &str = "LOGRELAY_ASSUME_ROLE_ARN";
+/// Environment variable: External ID for the assumed role.
+pub const ENV_EXTERNAL_ID: &str = "LOGRELAY_EXTERNAL_ID";
+/// Environment variable: namespace of the simple filter's metric.
+pub const ENV_METRIC_NAMESPACE: &str = "LOGRELAY_METRIC_NAMESPACE";
+/// Environment variable: the simple filter's pattern.
+pub const ENV_FILTER_PATTERN: &str = "LOGRELAY_FILTER_PATTERN";
+/// Environment variable: the simple filter's metric name.
+pub const ENV_METRIC_NAME: &str = "LOGRELAY_METRIC_NAME";
+/// Environment variable: metrics mode (`put`, `emf`, `off`).
+pub const ENV_METRICS: &str = "LOGRELAY_METRICS";
+/// Environment variable: forward format (`cwl`, `ndjson`).
+pub const ENV_FORWARD_FORMAT: &str = "LOGRELAY_FORWARD_FORMAT";
+/// Environment variable: pattern selecting the events to forward.
+pub const ENV_FORWARD_PATTERN: &str = "LOGRELAY_FORWARD_PATTERN";
+/// Environment variable: path of the metric-filter file.
+pub const ENV_CONFIG_FILE: &str = "LOGRELAY_CONFIG_FILE";
+/// Environment variable: cap on one decompressed payload, in bytes.
+pub const ENV_MAX_DECOMPRESSED_BYTES: &str = "LOGRELAY_MAX_DECOMPRESSED_BYTES";
+/// Environment variable: records per `PutRecords` call.
+pub const ENV_KINESIS_MAX_RECORDS: &str = "LOGRELAY_KINESIS_MAX_RECORDS";
+/// Environment variable: bytes per `PutRecords` call.
+pub const ENV_KINESIS_MAX_BATCH_BYTES: &str = "LOGRELAY_KINESIS_MAX_BATCH_BYTES";
+/// Environment variable: bytes per Kinesis record.
+pub const ENV_KINESIS_MAX_RECORD_BYTES: &str = "LOGRELAY_KINESIS_MAX_RECORD_BYTES";
+/// Set by Lambda: the function's own log group, whose events are never processed (no loop).
+pub const ENV_OWN_LOG_GROUP: &str = "AWS_LAMBDA_LOG_GROUP_NAME";
+
+impl Config {
+    /// Loads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Loads the configuration from a variable lookup (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let metrics = match var(ENV_METRICS) {
+            Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
+                var: ENV_METRICS,
+                value: v.clone(),
+                message,
+            })?,
+            None => MetricsMode::Put,
+        };
+        let forward_format = match var(ENV_FORWARD_FORMAT) {
+            Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
+                var: ENV_FORWARD_FORMAT,
+                value: v.clone(),
+                message,
+            })?,
+            None => ForwardFormat::Cwl,
+        };
+        let stream_arn = match var(ENV_KINESIS_STREAM_ARN) {
+            Some(arn) => {
+                Some(
+                    validate_stream_arn(arn.trim()).map_err(|message| ConfigError::Env {
+                        var: ENV_KINESIS_STREAM_ARN,
+                        value: arn.clone(),
+                        message,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let external_id = var(ENV_EXTERNAL_ID);
+        let assume_role = match var(ENV_ASSUME_ROLE_ARN) {
+            Some(arn) => {
+                let arn = arn.trim().to_string();
+                if !(arn.starts_with("arn:") && arn.contains(":role/")) {
+                    return Err(ConfigError::Env {
+                        var: ENV_ASSUME_ROLE_ARN,
+                        value: arn,
+                        message: "not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into(),
+                    });
+                }
+                Some(RoleConfig {
+                    role_arn: arn,
+                    external_id,
+                    session_name: ROLE_SESSION_NAME.to_string(),
+                })
+            }
+            None if external_id.is_some() => {
+                return Err(ConfigError::Env {
+                    var: ENV_EXTERNAL_ID,
+                    value: "** redacted **".into(),
+                    message: format!("an External ID needs {ENV_ASSUME_ROLE_ARN}"),
+                })
+            }
+            None => None,
+        };
+        let forward_pattern = match get(ENV_FORWARD_PATTERN) {
+            Some(p) if !p.is_empty() => {
+                Some(Pattern::parse(&p).map_err(|error| ConfigError::Pattern {
+                    name: "forward".into(),
+                    location: ENV_FORWARD_PATTERN.into(),
+                    error,
+                })?)
+            }
+            _ => None,
+        };
+        let defaults = BatchLimits::default();
+        let batch_limits = BatchLimits {
+            max_records: size_var(&var, ENV_KINESIS_MAX_RECORDS, defaults.max_records)?,
+            max_batch_bytes: size_var(&var, ENV_KINESIS_MAX_BATCH_BYTES, defaults.max_batch_bytes)?,
+            max_record_bytes: size_var(
+                &var,
+                ENV_KINESIS_MAX_RECORD_BYTES,
+                defaults.max_record_bytes,
+            )?,
+        };
+        if batch_limits.max_record_bytes > batch_limits.max_batch_bytes {
+            return Err(ConfigError::Env {
+                var: ENV_KINESIS_MAX_RECORD_BYTES,
+                value: batch_limits.max_record_bytes.to_string(),
+                message: format!(
+                    "larger than {ENV_KINESIS_MAX_BATCH_BYTES} ({})",
+                    batch_limits.max_batch_bytes
+                ),
+            });
+        }
+        let max_decompressed_bytes = size_var(
+            &var,
+            ENV_MAX_DECOMPRESSED_BYTES,
+            crate::payload::DEFAULT_MAX_DECOMPRESSED_BYTES,
+        )?;
+
+        let filters = match var(ENV_CONFIG_FILE) {
+            Some(path) => load_filter_file(&resolve_config_path(path.trim()))?,
+            None => vec![simple_filter(
+                get(ENV_FILTER_PATTERN)
+                    .as_deref()
+                    .unwrap_or(DEFAULT_FILTER_PATTERN),
+                var(ENV_METRIC_NAME)
+                    .as_deref()
+                    .unwrap_or(DEFAULT_METRIC_NAME),
+                var(ENV_METRIC_NAMESPACE)
+                    .as_deref()
+                    .unwrap_or(DEFAULT_NAMESPACE),
+            )?],
+        };
+
+        Ok(Config {
+            filters,
+            metrics,
+            stream_arn,
+            assume_role,
+            forward_format,
+            forward_pattern,
+            max_decompressed_bytes,
+            batch_limits,
+            own_log_group: var(ENV_OWN_LOG_GROUP),
+        })
+    }
+}
+
+/// The classic filter: `pattern` → `metric_name` with value 1 in `namespace`, the log group as dimension.
+pub fn simple_filter(
+    pattern: &str,
+    metric_name: &str,
+    namespace: &str,
+) -> Result<MetricFilter, ConfigError> {
+    let location = ENV_FILTER_PATTERN.to_string();
+    let name = format!("{metric_name} (environment)");
+    let pattern = Pattern::parse(pattern).map_err(|error| ConfigError::Pattern {
+        name: name.clone(),
+        location: location.clone(),
+        error,
+    })?;
+    check_metric_name(&name, &location, "metric name", metric_name)?;
+    check_metric_name(&name, &location, "metric namespace", namespace)?;
+    Ok(MetricFilter {
+        name,
+        pattern,
+        scope: LogGroupScope::All,
+        transformation: Transformation {
+            namespace: namespace.to_string(),
+            metric_name: metric_name.to_string(),
+            value: MetricValue::Literal(1.0),
+            default_value: None,
+            dimensions: vec![Dimension {
+                name: LOG_GROUP_DIMENSION.to_string(),
+                source: DimensionSource::LogGroup,
+            }],
+            unit: None,
+        },
+    })
+}
+
+/// Relative config paths are resolved against `LAMBDA_TASK_ROOT` when running in Lambda.
+fn resolve_config_path(path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_relative() {
+        if let Ok(root) = std::env::var("LAMBDA_TASK_ROOT") {
+            let candidate = Path::new(&root).join(p);
+            if candidate.exists() {
+                return candidate;
+            }
+        }
+    }
+    p.to_path_buf()
+}
+
+fn size_var(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(0) => Err(ConfigError::Env {
+                var: name,
+                value: v,
+                message: "must be greater than 0".into(),
+            }),
+            Ok(n) => Ok(n),
+            Err(e) => Err(ConfigError::Env {
+                var: name,
+                value: v,
+                message: format!("not a positive integer: {e}"),
+            }),
+        },
+    }
+}
+
+fn validate_stream_arn(arn: &str) -> Result<String, String> {
+    // arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "kinesis", region, account, resource]
+            if !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.starts_with("stream/")
+                && resource.len() > "stream/".len() =>
+        {
+            Ok(arn.to_string())
+        }
+        _ => Err("not a Kinesis stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)".into()),
+    }
+}
