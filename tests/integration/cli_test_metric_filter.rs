@@ -1,9 +1,11 @@
 //! `logrelay test-metric-filter`: output shape and exit codes, running the built binary.
 
-use std::process::{Command, Output};
+use crate::common;
+
+use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logrelay"))
+    common::bin::logrelay()
         .arg("test-metric-filter")
         .args(args)
         .output()

@@ -1,11 +1,13 @@
 //! `logrelay replay` end to end: the binary on the sample events in `events/`, checked against the decoded
 //! payloads in `events/decoded/` (what the base64 + gzip holds).
 
+use crate::common;
+
 use base64::Engine;
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const DATA_EVENTS: &[&str] = &[
     "ecs-orders.json",
@@ -44,7 +46,7 @@ fn messages(name: &str) -> Vec<String> {
 }
 
 fn replay(args: &[&str], files: &[PathBuf]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logrelay"))
+    common::bin::logrelay()
         .arg("replay")
         .args(args)
         .args(files)

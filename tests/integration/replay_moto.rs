@@ -4,7 +4,6 @@
 use crate::common;
 
 use common::moto::{sdk_config, unique_name, Moto};
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[tokio::test]
@@ -42,7 +41,7 @@ async fn replay_sends_records_to_kinesis_and_metrics_to_cloudwatch() {
         gzips.push(gz);
     }
 
-    let out = Command::new(env!("CARGO_BIN_EXE_logrelay"))
+    let out = common::bin::logrelay()
         .args(["replay", "--kinesis-stream-arn", &arn, "--metrics", "put"])
         .args(["--metric-namespace", &namespace])
         .args(&files)

@@ -3,20 +3,30 @@
 //!
 //! One interface, one backend per instruction set:
 //! - [`masks16`]: the masks of 16 bytes, from the backend this build enables at compile time
-//!   (`sse2` on x86-64, where SSE2 is part of the baseline; `portable` elsewhere);
-//! - [`masks64`]: the masks of 64 bytes from four [`masks16`];
+//!   (`sse2` on x86-64, where SSE2 is part of the baseline; `neon` on aarch64, where NEON is;
+//!   `swar`, eight bytes at a time in a `u64`, elsewhere);
+//! - [`masks64`]: the masks of 64 bytes (`neon` on aarch64, four [`masks16`] elsewhere);
 //! - `avx2::masks64`: the same from two 32-byte halves, for callers that checked at run time that
 //!   the CPU has AVX2 (the string-end scan).
 //!
-//! `portable` is the reference: the tests check every vector backend against it. A new backend
-//! (e.g. NEON) is a file beside the others providing `masks16`, chosen by a `cfg` in [`masks16`].
+//! `portable` (byte by byte) is the reference: the tests check every other backend against it.
 
 mod portable;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2;
+#[cfg(any(
+    test,
+    not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        target_arch = "aarch64"
+    ))
+))]
+mod swar;
 
 /// Bytes per block of [`masks16`].
 pub const BLOCK16: usize = 16;
@@ -70,15 +80,35 @@ pub fn masks16(c: &[u8; BLOCK16]) -> Masks<u16> {
 }
 
 /// The masks of 16 bytes.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[cfg(target_arch = "aarch64")]
 #[inline(always)]
 pub fn masks16(c: &[u8; BLOCK16]) -> Masks<u16> {
-    portable::masks16(c)
+    neon::masks16(c)
 }
 
-/// The masks of a 64-byte block, from its four 16-byte quarters.
+/// The masks of 16 bytes.
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    target_arch = "aarch64"
+)))]
+#[inline(always)]
+pub fn masks16(c: &[u8; BLOCK16]) -> Masks<u16> {
+    swar::masks16(c)
+}
+
+/// The masks of a 64-byte block.
 #[inline(always)]
 pub fn masks64(block: &[u8; BLOCK64]) -> Masks<u64> {
+    #[cfg(target_arch = "aarch64")]
+    return neon::masks64(block);
+    #[cfg(not(target_arch = "aarch64"))]
+    from_quarters(block, masks16)
+}
+
+/// The masks of a 64-byte block from those of its four 16-byte quarters, by `f`.
+#[cfg_attr(all(target_arch = "aarch64", not(test)), allow(dead_code))]
+#[inline(always)]
+fn from_quarters(block: &[u8; BLOCK64], f: impl Fn(&[u8; BLOCK16]) -> Masks<u16>) -> Masks<u64> {
     let mut m = Masks {
         quote: 0,
         backslash: 0,
@@ -88,7 +118,7 @@ pub fn masks64(block: &[u8; BLOCK64]) -> Masks<u64> {
     for (k, chunk) in block.chunks_exact(BLOCK16).enumerate() {
         let mut c = [0u8; BLOCK16];
         c.copy_from_slice(chunk);
-        let q = masks16(&c);
+        let q = f(&c);
         m.quote |= u64::from(q.quote) << (16 * k);
         m.backslash |= u64::from(q.backslash) << (16 * k);
         m.control |= u64::from(q.control) << (16 * k);
@@ -165,12 +195,60 @@ mod tests {
         assert_eq!(&letters, b"\"\\bfnrt");
     }
 
+    /// Every byte value at every position of a block of another value, then random blocks.
+    fn blocks16() -> Vec<[u8; BLOCK16]> {
+        let mut blocks = Vec::new();
+        for v in 0..=255u8 {
+            for at in 0..BLOCK16 {
+                let mut block = [v.wrapping_add(0x61); BLOCK16];
+                block[at] = v;
+                blocks.push(block);
+            }
+        }
+        let mut rng = 42u64;
+        blocks.extend((0..5000).map(|_| random_block::<BLOCK16>(&mut rng)));
+        blocks
+    }
+
+    /// The build's backend (SSE2 on x86_64, NEON on aarch64, SWAR elsewhere) against the
+    /// byte-by-byte reference.
     #[test]
     fn masks16_agree_with_portable() {
-        let mut rng = 42u64;
-        for _ in 0..5000 {
-            let block = random_block::<BLOCK16>(&mut rng);
+        for block in blocks16() {
             assert_eq!(masks16(&block), portable::masks16(&block), "{block:?}");
+        }
+    }
+
+    /// The SWAR fallback against the byte-by-byte reference, on every target.
+    #[test]
+    fn swar_masks16_agree_with_portable() {
+        for block in blocks16() {
+            assert_eq!(
+                swar::masks16(&block),
+                portable::masks16(&block),
+                "{block:?}"
+            );
+        }
+    }
+
+    /// The build's 64-byte masks (NEON on aarch64, four `masks16` elsewhere) against four
+    /// byte-by-byte ones.
+    #[test]
+    fn masks64_agree_with_portable() {
+        let mut rng = 5u64;
+        for quarters in blocks16().chunks_exact(4) {
+            let mut block = [0u8; BLOCK64];
+            for (k, q) in quarters.iter().enumerate() {
+                block[BLOCK16 * k..BLOCK16 * (k + 1)].copy_from_slice(q);
+            }
+            let want = from_quarters(&block, portable::masks16);
+            assert_eq!(masks64(&block), want, "{block:?}");
+            let block = random_block::<BLOCK64>(&mut rng);
+            assert_eq!(
+                masks64(&block),
+                from_quarters(&block, portable::masks16),
+                "{block:?}"
+            );
         }
     }
 

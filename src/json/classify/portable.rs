@@ -1,13 +1,10 @@
-//! The reference backend: byte by byte (the compiler vectorises what it can), and SWAR for short
-//! tails.
+//! The reference backend: byte by byte (the compiler vectorises what it can), used by the tests
+//! only; and SWAR for short tails.
 
 use super::{is_special, Masks, BLOCK16, TWO_BYTE_LETTERS};
 
 /// The masks of 16 bytes, one predicate per mask.
-#[cfg_attr(
-    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
-    allow(dead_code)
-)]
+#[cfg_attr(not(test), allow(dead_code))]
 #[inline(always)]
 pub(super) fn masks16(c: &[u8; BLOCK16]) -> Masks<u16> {
     let bits = |f: &dyn Fn(u8) -> bool| {

@@ -3,11 +3,13 @@
 //! - [`moto`]: a moto server (shared per test binary, or the one named by
 //!   `LOGRELAY_TEST_AWS_ENDPOINT`) and SDK configuration pointing at it;
 //! - [`fault_kinesis`]: a fault-injecting PutRecords server;
+//! - [`bin`]: the `logrelay` binary as a `Command`, through the target's runner when cross-testing;
 //! - here: subscription payload fixtures and Kinesis stream helpers.
 //!
 //! Use it with `mod common;` in a test file. Not every test uses every helper.
 #![allow(dead_code)]
 
+pub mod bin;
 pub mod fault_kinesis;
 pub mod moto;
 
