@@ -581,7 +581,7 @@ fn json_wildcards_over_arrays_and_metric_values() {
 #[test]
 fn check_config_reports_the_partition_key_and_names_a_bad_one() {
     let run = |key: &str| {
-        Command::new(env!("CARGO_BIN_EXE_logrelay"))
+        common::bin::logrelay()
             .args(["check-config", "--no-clients"])
             .env(
                 "LOGRELAY_KINESIS_STREAM_ARN",

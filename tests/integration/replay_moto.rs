@@ -145,7 +145,7 @@ async fn replay_delivers_every_event_to_a_stream_in_another_region() {
         files.push(path);
     }
 
-    let out = Command::new(env!("CARGO_BIN_EXE_logrelay"))
+    let out = common::bin::logrelay()
         .args(["replay", "--kinesis-stream-arn", &arn, "--metrics", "off"])
         .args(["--forward-format", "ndjson"])
         .args(&files)
@@ -197,7 +197,7 @@ fn replay_refuses_a_stream_in_another_partition() {
         common::payload_json("123456789012", "/g", "s", &common::events(2)).as_bytes(),
     );
     std::fs::write(&path, common::lambda_event(&gz)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_logrelay"))
+    let out = common::bin::logrelay()
         .args(["replay", "--metrics", "off", "--kinesis-stream-arn"])
         .arg("arn:aws-cn:kinesis:cn-north-1:999988887777:stream/central")
         .arg(&path)
@@ -312,7 +312,7 @@ async fn replay_counts_exactly_the_api_calls_moto_receives() {
         files.push(path);
     }
     let replay = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_logrelay"))
+        let out = common::bin::logrelay()
             .args(["replay", "--forward-format", "ndjson", "--config"])
             .arg(&config)
             .args(extra)
