@@ -8,7 +8,28 @@
 
 use super::classify::find_special;
 use super::unescape::{unescape, ESCAPE, ESC_TWO_BYTE};
+use memchr::memmem;
 use std::fmt;
+use std::sync::LazyLock;
+
+/// Finds `\\` (the escape of a backslash); built once.
+static BACKSLASH_ESCAPE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\\\\"));
+
+/// Whether `b` is the letter of a two-byte escape (`"` `\` `n` `t` `r` `b` `f`), i.e. whether in
+/// [`EscapedStr`] content a byte `b` can be the second byte of an escape.
+pub(crate) fn is_two_byte_escape_letter(b: u8) -> bool {
+    ESCAPE[usize::from(b)] == ESC_TWO_BYTE
+}
+
+/// Whether byte `at` of escaped string content is the second byte of an escape sequence, so that
+/// no character of the text starts there: it follows an odd run of backslashes.
+pub(crate) fn in_escape(raw: &[u8], at: usize) -> bool {
+    raw.get(..at)
+        .map_or(0, |b| b.iter().rev().take_while(|&&c| c == b'\\').count())
+        % 2
+        == 1
+}
 
 /// The content of a JSON string (between the quotes) whose escapes are all two-byte escapes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,9 +43,8 @@ impl<'a> EscapedStr<'a> {
         let b = raw.as_bytes();
         let mut i = 0;
         while let Some(k) = find_special(b, i) {
-            let two_byte = b[k] == b'\\'
-                && b.get(k + 1)
-                    .is_some_and(|&e| ESCAPE[usize::from(e)] == ESC_TWO_BYTE);
+            let two_byte =
+                b[k] == b'\\' && b.get(k + 1).is_some_and(|&e| is_two_byte_escape_letter(e));
             if !two_byte {
                 return None;
             }
@@ -42,6 +62,13 @@ impl<'a> EscapedStr<'a> {
     /// The escaped text, as in the JSON document.
     pub fn as_raw(&self) -> &'a str {
         self.0
+    }
+
+    /// Whether the unescaped text holds a backslash. In this form a backslash is written `\\`,
+    /// and two backslashes in a row always include that escape (the second byte of any other escape
+    /// is a letter or `"`), so a search for `\\` answers.
+    pub fn contains_backslash(&self) -> bool {
+        BACKSLASH_ESCAPE.find(self.0.as_bytes()).is_some()
     }
 
     /// Appends the unescaped text to `out`.
@@ -86,6 +113,41 @@ mod tests {
             "0123456789abcdefghij\"",
         ] {
             assert!(EscapedStr::new(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn escape_positions() {
+        // `a\\\nb`: `\\` at 1-2, `\n` at 3-4.
+        let raw = br"a\\\nb";
+        let inside: Vec<usize> = (0..=raw.len()).filter(|&i| in_escape(raw, i)).collect();
+        assert_eq!(inside, [2, 4]);
+        assert!(!in_escape(b"", 0));
+        for b in [b'"', b'\\', b'n', b't', b'r', b'b', b'f'] {
+            assert!(is_two_byte_escape_letter(b), "{}", char::from(b));
+        }
+        for b in [b'/', b'u', b'a', b'x', b' '] {
+            assert!(!is_two_byte_escape_letter(b), "{}", char::from(b));
+        }
+    }
+
+    #[test]
+    fn backslash_in_text() {
+        for (raw, want) in [
+            (r"a\\b", true),
+            (r"\\", true),
+            (r"\n\t\\", true),
+            (r#"\n\t\""#, false),
+            (r"no escapes", false),
+            (r#"\"\b\f\r"#, false),
+        ] {
+            let e = EscapedStr::new(raw).unwrap();
+            assert_eq!(e.contains_backslash(), want, "{raw:?}");
+            assert_eq!(
+                e.contains_backslash(),
+                e.unescape().contains('\\'),
+                "{raw:?}"
+            );
         }
     }
 

@@ -26,6 +26,7 @@ mod write;
 
 pub use escape::{escape, escaped_len, needs_escape, split_escaped, write_str};
 pub use escaped::EscapedStr;
+pub(crate) use escaped::{in_escape, is_two_byte_escape_letter};
 pub use write::{write_content, write_i64, write_u64};
 
 /// A deterministic generator for the randomised tests of this module.

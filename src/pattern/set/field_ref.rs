@@ -1,0 +1,84 @@
+//! Resolving a field reference (`$.selector`, `$name`, `$N`) against the pattern of a filter.
+
+use crate::pattern::ast::Step;
+use crate::pattern::compile::Matcher;
+use crate::pattern::error::{PatternError, PatternErrorKind};
+use crate::pattern::{FieldRef, Pattern, PatternKind};
+
+/// What a [`FieldRef`] points at.
+#[derive(Clone, Debug)]
+pub(crate) enum RefTarget {
+    Json(Vec<Step>),
+    SpaceSpec(usize),
+    /// 0-based field position.
+    SpacePos(usize),
+}
+
+pub(crate) fn field_ref(p: &Pattern, reference: &str) -> Result<FieldRef, PatternError> {
+    let err = |msg: String| {
+        Err(PatternError::new(
+            PatternErrorKind::FieldRef(msg),
+            0..reference.len(),
+            reference,
+        ))
+    };
+    let target = match p.matcher() {
+        Matcher::Json(_) => {
+            if !reference.starts_with("$.") {
+                return err(format!(
+                    "a JSON pattern's values are referenced by a selector like $.field, not {reference:?}"
+                ));
+            }
+            let steps = crate::pattern::parser::parse_selector(reference)?;
+            if steps.iter().any(Step::is_wildcard) {
+                return err(format!(
+                    "{reference} holds a wildcard and so may select many values; a metric value or dimension must select one"
+                ));
+            }
+            RefTarget::Json(steps)
+        }
+        Matcher::Space(m) => {
+            let Some(rest) = reference.strip_prefix('$') else {
+                return err(format!(
+                    "a space-delimited pattern's fields are referenced as $name or $N, not {reference:?}"
+                ));
+            };
+            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+                match rest.parse::<usize>() {
+                    Ok(n) if n >= 1 && (m.ellipsis.is_some() || n <= m.specs.len()) => {
+                        RefTarget::SpacePos(n - 1)
+                    }
+                    _ => {
+                        return err(format!(
+                        "{reference} is not a field position of this pattern (it has {} fields)",
+                        m.specs.len()
+                    ))
+                    }
+                }
+            } else {
+                match m.specs.iter().position(|s| s.name.as_deref() == Some(rest)) {
+                    Some(i) => RefTarget::SpaceSpec(i),
+                    None => {
+                        return err(format!(
+                            "the pattern has no field named {rest:?} (fields covered by '...' are referenced by position, $N)"
+                        ))
+                    }
+                }
+            }
+        }
+        _ => {
+            let kind = match p.kind() {
+                PatternKind::MatchAll => "match-all",
+                PatternKind::Regex => "regex",
+                _ => "term",
+            };
+            return err(format!(
+                "{reference:?} refers to a field, but this is a {kind} pattern: only JSON and space-delimited patterns have fields"
+            ));
+        }
+    };
+    Ok(FieldRef {
+        text: reference.to_owned(),
+        target,
+    })
+}
