@@ -59,23 +59,7 @@ mod tests {
     use crate::payload::Decoder;
 
     fn payload(messages: &[String]) -> Vec<u8> {
-        let events: Vec<String> = messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                format!(
-                    r#"{{"id":"{i}","timestamp":{i},"message":{}}}"#,
-                    serde_json::to_string(m).unwrap()
-                )
-            })
-            .collect();
-        let json = format!(
-            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"grp","logStream":"str","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
-            events.join(",")
-        );
-        let mut gz = Vec::new();
-        gzip(json.as_bytes(), 6, &mut gz);
-        gz
+        crate::payload::testing::payload_gz("grp", "str", |i| i.to_string(), messages)
     }
 
     fn messages_of(records: &[Record]) -> Vec<(String, String)> {

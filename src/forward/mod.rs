@@ -312,28 +312,15 @@ pub(crate) fn check_selection(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forward::cwl::gzip;
     use crate::payload::Decoder;
 
     fn payload(messages: &[String]) -> Vec<u8> {
-        let events: Vec<String> = messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                format!(
-                    r#"{{"id":"{}","timestamp":{i},"message":{}}}"#,
-                    37_000_000_000_000_000_000u128 + i as u128,
-                    serde_json::to_string(m).unwrap()
-                )
-            })
-            .collect();
-        let json = format!(
-            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
-            events.join(",")
-        );
-        let mut gz = Vec::new();
-        gzip(json.as_bytes(), 6, &mut gz);
-        gz
+        crate::payload::testing::payload_gz(
+            "g",
+            "s",
+            |i| (37_000_000_000_000_000_000u128 + i as u128).to_string(),
+            messages,
+        )
     }
 
     /// The id of the first event in a record of either format.

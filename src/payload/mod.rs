@@ -384,4 +384,29 @@ pub(crate) mod testing {
         crate::forward::cwl::gzip(s.as_bytes(), 6, &mut v);
         v
     }
+
+    /// A gzipped subscription payload of `group`/`stream` whose events carry `messages`, event `i`
+    /// with the id `id(i)` and the timestamp `i`.
+    pub(crate) fn payload_gz(
+        group: &str,
+        stream: &str,
+        id: impl Fn(usize) -> String,
+        messages: &[String],
+    ) -> Vec<u8> {
+        let events: Vec<String> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                format!(
+                    r#"{{"id":"{}","timestamp":{i},"message":{}}}"#,
+                    id(i),
+                    serde_json::Value::from(m.as_str())
+                )
+            })
+            .collect();
+        gz(&format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"{group}","logStream":"{stream}","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+            events.join(",")
+        ))
+    }
 }
