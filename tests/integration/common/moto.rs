@@ -1,13 +1,17 @@
 //! A moto server for integration tests, and SDK configuration pointing at it.
 //!
-//! [`Moto::shared`] gives a handle on a moto server:
+//! [`Moto::shared`] gives the moto server of this test binary:
 //! - if `LOGRELAY_TEST_AWS_ENDPOINT` is set (the test script starts one moto for the whole run),
 //!   that server is used and nothing is started or stopped;
-//! - else `moto_server` is started from the Python venv (`$LOGRELAY_VENV/bin/moto_server`, default
-//!   `<crate root>/.venv/bin/moto_server`, else the first on `PATH`) on a free loopback port, the
-//!   handle waits until `GET /moto-api/` answers, and the server is killed when the last handle of
-//!   the test binary is dropped;
+//! - else `moto_server` is started once, on first use, from the Python venv
+//!   (`$LOGRELAY_VENV/bin/moto_server`, default `<crate root>/.venv/bin/moto_server`, else the first
+//!   on `PATH`) on a free loopback port, and runs until the test binary exits;
 //! - if neither works the test fails, saying how to run the tests.
+//!
+//! A server started here is watched through a pipe: it is stopped when its [`Moto`] is dropped or
+//! when the test process ends in any way (the pipe closes even on a crash or `SIGKILL`), so no test
+//! can stop the server under another one, and no server outlives the run. Its output goes to a
+//! temporary log file whose end is shown when it does not come up.
 //!
 //! Tests share one server per test binary and never reset it: give every test its own resource
 //! names ([`unique_name`]).
@@ -22,10 +26,10 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_kinesis::config::Credentials;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Environment variable naming an already running endpoint (e.g. `http://127.0.0.1:5000`).
@@ -42,25 +46,37 @@ const HOW_TO: &str =
 starts one moto for the run), or set LOGRELAY_TEST_AWS_ENDPOINT to a running moto server, or \
 LOGRELAY_VENV to a venv with moto[server] installed";
 
-/// A moto server handle.
+/// A moto server: one named by `LOGRELAY_TEST_AWS_ENDPOINT`, or one started here.
 #[derive(Debug)]
 pub struct Moto {
     endpoint: String,
-    child: Option<Child>,
+    server: Option<Server>,
 }
 
-static SHARED: Mutex<Weak<Moto>> = Mutex::new(Weak::new());
+/// A `moto_server` started here, under a shell that stops it when the write end of its stdin pipe
+/// closes: when this is dropped, or when the test process ends.
+#[derive(Debug)]
+struct Server {
+    watchdog: Child,
+    stdin: Option<ChildStdin>,
+}
+
+/// Starts `moto_server` ($0) on port $1 with its stdin and output redirected, then waits for it; a
+/// background reader of the original stdin (fd 3) stops it when that pipe closes. The shell exits
+/// when moto does, so an early exit (a taken port, a broken venv) is seen at once.
+const WATCHDOG: &str = r#"exec 3<&0
+"$0" -H 127.0.0.1 -p "$1" </dev/null >"$2" 2>&1 &
+pid=$!
+(read -r _ <&3; kill "$pid" 2>/dev/null) &
+wait "$pid""#;
+
+static SHARED: OnceLock<Moto> = OnceLock::new();
 
 impl Moto {
-    /// The server shared by the tests of this binary (started on first use).
-    pub fn shared() -> Arc<Moto> {
-        let mut slot = SHARED.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(m) = slot.upgrade() {
-            return m;
-        }
-        let m = Arc::new(Moto::start());
-        *slot = Arc::downgrade(&m);
-        m
+    /// The server shared by the tests of this binary (started on first use, stopped when the test
+    /// binary exits).
+    pub fn shared() -> &'static Moto {
+        SHARED.get_or_init(Moto::start)
     }
 
     /// Uses `LOGRELAY_TEST_AWS_ENDPOINT`, or starts a server of its own.
@@ -72,57 +88,29 @@ impl Moto {
             }
             return Moto {
                 endpoint,
-                child: None,
+                server: None,
             };
         }
         Moto::spawn(&[])
     }
 
     /// Starts a server of its own even when `LOGRELAY_TEST_AWS_ENDPOINT` names one, with these
-    /// extra environment variables (e.g. moto's request recorder).
+    /// extra environment variables (e.g. moto's request recorder). It stops when dropped.
     pub fn spawn(env: &[(&str, &str)]) -> Moto {
-        let venv = std::env::var_os(VENV_ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
-        let in_venv = venv.join("bin").join("moto_server");
-        // Else the one on PATH (the test command puts its venv's bin there).
-        let exe = if in_venv.exists() {
-            in_venv
-        } else {
-            std::env::var_os("PATH")
-                .iter()
-                .flat_map(std::env::split_paths)
-                .map(|dir| dir.join("moto_server"))
-                .find(|p| p.exists())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "no moto server: {} does not exist and none is on PATH; {HOW_TO}",
-                        in_venv.display()
-                    )
-                })
-        };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("cannot find a free loopback port: {e}"));
-        let mut child = Command::new(&exe)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}; {HOW_TO}", exe.display()));
-        let endpoint = format!("http://127.0.0.1:{port}");
-        if let Err(e) = wait_ready(&endpoint, Duration::from_secs(60), Some(&mut child)) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("moto server at {endpoint} did not come up: {e}; {HOW_TO}");
+        let exe = moto_server_exe();
+        // A free port can be taken between finding it and moto binding it; then moto exits at
+        // once and another port is tried.
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Server::start(&exe, env) {
+                Ok(m) => return m,
+                Err(e) => failures.push(e),
+            }
         }
-        Moto {
-            endpoint,
-            child: Some(child),
-        }
+        panic!(
+            "moto server did not come up:\n{}\n{HOW_TO}",
+            failures.join("\n")
+        );
     }
 
     /// The endpoint URL (`http://127.0.0.1:PORT`).
@@ -131,13 +119,90 @@ impl Moto {
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
+impl Server {
+    fn start(exe: &Path, env: &[(&str, &str)]) -> Result<Moto, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| format!("cannot find a free loopback port: {e}"))?;
+        let log = tempfile::Builder::new()
+            .prefix("logrelay-test-moto-")
+            .suffix(".log")
+            .tempfile()
+            .map_err(|e| format!("cannot create a log file for moto: {e}"))?;
+        let mut watchdog = Command::new("sh")
+            .args(["-c", WATCHDOG])
+            .arg(exe)
+            .arg(port.to_string())
+            .arg(log.path())
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {} under sh: {e}", exe.display()))?;
+        let stdin = watchdog.stdin.take();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let server = Server { watchdog, stdin };
+        let mut moto = Moto {
+            endpoint,
+            server: Some(server),
+        };
+        let server = moto.server.as_mut().expect("just set");
+        match wait_ready(
+            &moto.endpoint,
+            Duration::from_secs(60),
+            Some(&mut server.watchdog),
+        ) {
+            // The log is only read here; moto keeps writing to it unlinked.
+            Ok(()) => Ok(moto),
+            Err(e) => {
+                let tail = log_tail(log.path());
+                Err(format!(
+                    "{}: {e}; the end of its log:\n{tail}",
+                    moto.endpoint
+                ))
+            }
         }
     }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Closing the pipe makes the shell stop moto and exit.
+        drop(self.stdin.take());
+        let _ = self.watchdog.wait();
+    }
+}
+
+/// `$LOGRELAY_VENV/bin/moto_server`, `<crate root>/.venv/bin/moto_server`, or the first on `PATH`.
+fn moto_server_exe() -> PathBuf {
+    let venv = std::env::var_os(VENV_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
+    let in_venv = venv.join("bin").join("moto_server");
+    if in_venv.exists() {
+        return in_venv;
+    }
+    // The test command puts its venv's bin on PATH.
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("moto_server"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "no moto server: {} does not exist and none is on PATH; {HOW_TO}",
+                in_venv.display()
+            )
+        })
+}
+
+/// The last lines of a log file, for a failure message.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// Polls `GET /moto-api/` until it answers with an HTTP status line.
@@ -155,7 +220,7 @@ fn wait_ready(
     while start.elapsed() < timeout {
         if let Some(c) = child.as_deref_mut() {
             if let Ok(Some(status)) = c.try_wait() {
-                return Err(format!("moto_server exited with {status}"));
+                return Err(format!("moto_server exited ({status})"));
             }
         }
         match get(&addr, "/moto-api/") {
