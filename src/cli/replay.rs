@@ -132,31 +132,69 @@ fn serialize_sums<S: serde::Serializer>(
     outer.end()
 }
 
+/// A flag of `replay` that stands in for a `LOGRELAY_*` variable.
+struct FlagSetting {
+    /// The variable the Lambda reads.
+    var: &'static str,
+    /// The flag, as error messages name it.
+    flag: &'static str,
+    /// The flag's value; `Some("")` hides the environment's value without giving one.
+    value: Option<String>,
+}
+
 impl ReplayArgs {
-    /// The value a flag gives the configuration setting read from `var`, where a flag stands in
-    /// for a `LOGRELAY_*` variable.
-    fn setting(&self, var: &str) -> Option<String> {
-        let text = |s: &Option<String>| s.clone();
-        match var {
-            ENV_CONFIG_FILE => self.config.as_ref().map(|c| c.display().to_string()),
-            ENV_FILTER_PATTERN => text(&self.filter_pattern),
-            ENV_METRIC_NAME => text(&self.metric_name),
-            ENV_METRIC_NAMESPACE => text(&self.metric_namespace),
-            // Given, even empty: an empty value means "none" and hides the environment's.
-            ENV_FORWARD_PATTERN => Some(self.forward_pattern.clone().unwrap_or_default()),
-            ENV_KINESIS_STREAM_ARN => Some(self.kinesis_stream_arn.clone().unwrap_or_default()),
-            ENV_ASSUME_ROLE_ARN => Some(self.assume_role_arn.clone().unwrap_or_default()),
-            ENV_EXTERNAL_ID => Some(self.external_id.clone().unwrap_or_default()),
-            ENV_MAX_DECOMPRESSED_BYTES => self.max_decompressed_bytes.map(|b| b.to_string()),
-            _ => None,
-        }
+    /// The flags that stand in for `LOGRELAY_*` variables, with their values.
+    fn flag_settings(&self) -> [FlagSetting; 9] {
+        let flag = |var, flag, value| FlagSetting { var, flag, value };
+        // Given, even empty: an empty value means "none" and hides the environment's.
+        let always = |v: &Option<String>| Some(v.clone().unwrap_or_default());
+        [
+            flag(
+                ENV_CONFIG_FILE,
+                "--config",
+                self.config.as_ref().map(|c| c.display().to_string()),
+            ),
+            flag(
+                ENV_FILTER_PATTERN,
+                "--filter-pattern",
+                self.filter_pattern.clone(),
+            ),
+            flag(ENV_METRIC_NAME, "--metric-name", self.metric_name.clone()),
+            flag(
+                ENV_METRIC_NAMESPACE,
+                "--metric-namespace",
+                self.metric_namespace.clone(),
+            ),
+            flag(
+                ENV_FORWARD_PATTERN,
+                "--forward-pattern",
+                always(&self.forward_pattern),
+            ),
+            flag(
+                ENV_KINESIS_STREAM_ARN,
+                "--kinesis-stream-arn",
+                always(&self.kinesis_stream_arn),
+            ),
+            flag(
+                ENV_ASSUME_ROLE_ARN,
+                "--assume-role-arn",
+                always(&self.assume_role_arn),
+            ),
+            flag(ENV_EXTERNAL_ID, "--external-id", always(&self.external_id)),
+            flag(
+                ENV_MAX_DECOMPRESSED_BYTES,
+                "--max-decompressed-bytes",
+                self.max_decompressed_bytes.map(|b| b.to_string()),
+            ),
+        ]
     }
 
     /// The configuration, read by the Lambda's own code ([`Config::from_lookup`]) with the flags
     /// standing in for the `LOGRELAY_*` environment, so that a replay runs what the Lambda would
     /// run with the same settings — `--config` replaces the simple filter of `--filter-pattern`, as
     /// `LOGRELAY_CONFIG_FILE` replaces that of `LOGRELAY_FILTER_PATTERN`. `--metrics` and
-    /// `--forward-format` always have a value, so the environment's are not read.
+    /// `--forward-format` always have a value, so the environment's are not read. An error names
+    /// the flag when a flag gave the value, the variable otherwise.
     pub fn load_config(&self) -> Result<Config, String> {
         if self.kinesis_stream_arn.is_some() && self.records_out.is_some() {
             return Err("give --records-out or --kinesis-stream-arn, not both".into());
@@ -167,11 +205,23 @@ impl ReplayArgs {
                  (as {ENV_CONFIG_FILE} does in Lambda)"
             );
         }
+        let flags = self.flag_settings();
+        let flag_for = |var: &str| flags.iter().find(|f| f.var == var);
         let mut config = Config::from_lookup(|name| match name {
             ENV_METRICS | ENV_FORWARD_FORMAT => None,
-            _ => self.setting(name).or_else(|| std::env::var(name).ok()),
+            _ => match flag_for(name) {
+                Some(FlagSetting { value: Some(v), .. }) => Some(v.clone()),
+                _ => std::env::var(name).ok(),
+            },
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            e.named_by(|var| {
+                flag_for(var)
+                    .filter(|f| f.value.as_deref().is_some_and(|v| !v.is_empty()))
+                    .map(|f| f.flag)
+            })
+            .to_string()
+        })?;
         config.metrics = self.metrics;
         config.forward_format = self.forward_format;
         // The function's own log group is a Lambda notion; a replay processes every file it is given.

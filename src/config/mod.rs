@@ -95,6 +95,28 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// The same error with the setting named as the user gave it: `name(var)` gives the name to
+    /// show for an environment variable (a command-line flag that stood in for it), or `None` to
+    /// keep the variable's.
+    pub fn named_by(mut self, name: impl Fn(&str) -> Option<&'static str>) -> ConfigError {
+        match &mut self {
+            ConfigError::Env { var, .. } => {
+                if let Some(n) = name(var) {
+                    *var = n;
+                }
+            }
+            ConfigError::Pattern { location, .. } | ConfigError::Filter { location, .. } => {
+                if let Some(n) = name(location) {
+                    *location = n.to_owned();
+                }
+            }
+            ConfigError::Read { .. } | ConfigError::File { .. } => {}
+        }
+        self
+    }
+}
+
 /// Which log groups a metric filter applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogGroupScope {

@@ -366,6 +366,51 @@ fn an_invalid_pattern_is_a_usage_error_with_the_column() {
     assert!(out.stdout.is_empty());
 }
 
+#[test]
+fn a_bad_flag_value_is_reported_under_the_flag_and_a_bad_variable_under_the_variable() {
+    // The flags stand in for LOGRELAY_* variables; the error names what the user gave.
+    for (args, flag, var) in [
+        (
+            ["--filter-pattern", "{ $.a = "],
+            "(--filter-pattern)",
+            "LOGRELAY_FILTER_PATTERN",
+        ),
+        (
+            ["--forward-pattern", "[a"],
+            "(--forward-pattern)",
+            "LOGRELAY_FORWARD_PATTERN",
+        ),
+        (
+            ["--kinesis-stream-arn", "arn:aws:kinesis:us-east-1:1:bad"],
+            "--kinesis-stream-arn=\"arn:aws:kinesis:us-east-1:1:bad\"",
+            "LOGRELAY_KINESIS_STREAM_ARN",
+        ),
+        (
+            ["--max-decompressed-bytes", "0"],
+            "--max-decompressed-bytes=\"0\": must be greater than 0",
+            "LOGRELAY_MAX_DECOMPRESSED_BYTES",
+        ),
+    ] {
+        let out = replay(&args, &[event("ecs-orders.json")]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(!stderr.contains(var), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    // The same value from the environment is reported under the variable.
+    let out = common::bin::logrelay()
+        .arg("replay")
+        .arg(event("ecs-orders.json"))
+        .env_remove("LOGRELAY_CONFIG_FILE")
+        .env("LOGRELAY_FILTER_PATTERN", "{ $.a = ")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(LOGRELAY_FILTER_PATTERN)"), "{stderr}");
+}
+
 /// Every EMF datapoint of `metric` in `file`: (timestamp of the minute, value, dimension values
 /// by name), in file order.
 fn emf_points(file: &Path, metric: &str) -> Vec<(i64, f64, serde_json::Map<String, Value>)> {
