@@ -52,11 +52,19 @@ pub(crate) struct TermItem {
     pub span: Span,
 }
 
-/// A regular expression: the text between the `%` signs.
-#[derive(Clone, Debug, PartialEq)]
+/// A regular expression: the text between the `%` signs, and its compiled form (made when the
+/// pattern is parsed, where its errors are reported). Equal when the sources are.
+#[derive(Clone, Debug)]
 pub(crate) struct RegexLit {
     pub source: String,
+    pub compiled: regex::Regex,
     pub span: Span,
+}
+
+impl PartialEq for RegexLit {
+    fn eq(&self, other: &RegexLit) -> bool {
+        self.source == other.source
+    }
 }
 
 /// A boolean expression over leaf conditions. `And`/`Or` hold at least two children and never a

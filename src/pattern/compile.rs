@@ -3,7 +3,6 @@
 
 use super::ast::*;
 use super::error::PatternError;
-use super::regex::compile as compile_regex;
 use super::semantics;
 use serde_json::Value as Json;
 use std::fmt::Write as _;
@@ -90,7 +89,7 @@ impl Check {
                 negate: op == CmpOp::Ne,
             },
             Value::Regex(r) => {
-                regexes.push(compile_regex(&r.source)?);
+                regexes.push(r.compiled.clone());
                 Check::Regex {
                     index: regexes.len() - 1,
                     negate: op == CmpOp::Ne,
@@ -351,7 +350,7 @@ fn map_expr<C, D>(
 pub(crate) fn compile(ast: &Ast) -> Result<Matcher, PatternError> {
     Ok(match ast {
         Ast::MatchAll => Matcher::MatchAll,
-        Ast::Regex(r) => Matcher::Regex(compile_regex(&r.source)?),
+        Ast::Regex(r) => Matcher::Regex(r.compiled.clone()),
         Ast::Terms(items) => {
             let mut literals: Vec<String> = Vec::new();
             let mut index = |t: &str| match literals.iter().position(|l| l == t) {

@@ -6,7 +6,7 @@ use super::limits::{
     MAX_NESTING_DEPTH, MAX_PATTERN_CHARS, MAX_REGEX_PER_PATTERN, MAX_WILDCARDS_PER_SELECTOR,
     MAX_WILDCARD_SELECTORS,
 };
-use super::regex::validate_regex;
+use super::regex::parse_regex;
 use super::semantics;
 
 type PResult<T> = Result<T, PatternError>;
@@ -48,12 +48,12 @@ pub(crate) fn parse(src: &str) -> PResult<Ast> {
         && body.starts_with('%')
         && body[1..].find('%') == Some(body.len() - 2)
     {
-        let lit = RegexLit {
-            source: body[1..body.len() - 1].to_owned(),
+        let source = &body[1..body.len() - 1];
+        Ast::Regex(RegexLit {
+            compiled: parse_regex(src, start + 1, source)?,
+            source: source.to_owned(),
             span: Span(start..end),
-        };
-        validate_regex(src, start + 1, &lit.source)?;
-        Ast::Regex(lit)
+        })
     } else {
         p.terms()?
     };
@@ -403,8 +403,8 @@ impl<'s> Parser<'s> {
                 };
                 let source = self.src[body_start..body_start + len].to_owned();
                 self.pos = body_start + len + 1;
-                validate_regex(self.src, body_start, &source)?;
                 Value::Regex(RegexLit {
+                    compiled: parse_regex(self.src, body_start, &source)?,
                     source,
                     span: Span(start..self.pos),
                 })

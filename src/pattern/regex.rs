@@ -16,11 +16,15 @@ fn allowed(c: char) -> bool {
 }
 
 /// Checks `body` (the text between the `%` signs, starting at byte `offset` of `src`) against the
-/// allowed subset and compiles it, so that every error is reported at parse time.
-pub(crate) fn validate_regex(src: &str, offset: usize, body: &str) -> Result<(), PatternError> {
+/// allowed subset and compiles it, so that every error is reported at parse time. The compiled
+/// regex is kept in the syntax tree, so a pattern's regexes are compiled once.
+pub(crate) fn parse_regex(
+    src: &str,
+    offset: usize,
+    body: &str,
+) -> Result<regex::Regex, PatternError> {
     translate(src, offset, body).and_then(|t| {
         build(&t)
-            .map(|_| ())
             .map_err(|e| PatternError::new(K::RegexInvalid(e), offset..offset + body.len(), src))
     })
 }
@@ -129,10 +133,4 @@ fn build(translated: &str) -> Result<regex::Regex, String> {
             }
             other => other.to_string(),
         })
-}
-
-/// Compiles a regex that has already been validated.
-pub(crate) fn compile(body: &str) -> Result<regex::Regex, PatternError> {
-    let t = translate(body, 0, body)?;
-    build(&t).map_err(|e| PatternError::new(K::RegexInvalid(e), 0..body.len(), body))
 }
