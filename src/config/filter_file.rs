@@ -23,13 +23,13 @@ struct FilterDoc {
     log_group_name_prefix: Option<String>,
     #[serde(default)]
     apply_on_transformed_logs: bool,
-    // Printed by describe-metric-filters / accepted by PutMetricFilter; carried for compatibility.
+    // Printed by describe-metric-filters; accepted and not used.
     #[allow(dead_code)]
     creation_time: Option<serde_json::Value>,
-    #[allow(dead_code)]
-    field_selection_criteria: Option<serde_json::Value>,
-    #[allow(dead_code)]
-    emit_system_field_dimensions: Option<serde_json::Value>,
+    // Selection by and dimensions from the system fields of centralized log data (`@aws.account`,
+    // `@aws.region`): refused when set, since logrelay evaluates neither.
+    field_selection_criteria: Option<String>,
+    emit_system_field_dimensions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +161,26 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
         return Err(err(
             "applyOnTransformedLogs is true: logrelay sees the subscription payload, not transformed logs".into(),
         ));
+    }
+    // Centralized log data (API reference, MetricFilter): a filter that selects events by their
+    // source account or Region, or emits them as dimensions, would publish other metrics here than
+    // in CloudWatch. Empty values, as describe-metric-filters may print them, mean "not set".
+    if let Some(criteria) = doc
+        .field_selection_criteria
+        .filter(|c| !c.trim().is_empty())
+    {
+        return Err(err(format!(
+            "fieldSelectionCriteria {criteria:?} is set: logrelay does not evaluate selection by \
+             system fields (@aws.account, @aws.region) and would count events CloudWatch skips; \
+             remove it, or scope the filter with logGroupName/logGroupNamePrefix"
+        )));
+    }
+    if let Some(fields) = doc.emit_system_field_dimensions.filter(|f| !f.is_empty()) {
+        return Err(err(format!(
+            "emitSystemFieldDimensions {fields:?} is set: logrelay does not emit system-field \
+             dimensions (@aws.account, @aws.region); use the payload dimension @owner for the \
+             account instead"
+        )));
     }
     let scope = match (doc.log_group_name, doc.log_group_name_prefix) {
         (Some(_), Some(_)) => {

@@ -479,6 +479,26 @@ mod tests {
         );
         assert!(e.contains("metricValue"), "{e}");
 
+        // Centralized-logging fields that would change the metrics are refused; empty ones are not.
+        let e = filter_error(
+            r#"{"filterName":"x","filterPattern":"ERROR","fieldSelectionCriteria":"@aws.region = \"us-east-1\"","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1"}]}"#,
+        );
+        assert!(
+            e.contains("fieldSelectionCriteria") && e.contains("metricFilters[0]"),
+            "{e}"
+        );
+        let e = filter_error(
+            r#"{"filterName":"x","filterPattern":"ERROR","emitSystemFieldDimensions":["@aws.account"],"metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1"}]}"#,
+        );
+        assert!(e.contains("emitSystemFieldDimensions"), "{e}");
+        let doc = r#"[{"filterName":"x","filterPattern":"ERROR","fieldSelectionCriteria":"","emitSystemFieldDimensions":[],"metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1"}]}]"#;
+        assert_eq!(
+            parse_filter_document(doc.as_bytes(), "f.json")
+                .unwrap()
+                .len(),
+            1
+        );
+
         let e = filter_error(
             r#"{"filterName":"x","filterPattern":"ERROR","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1","unit":"Parsecs"}]}"#,
         );
