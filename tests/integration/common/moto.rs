@@ -141,28 +141,24 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {} under sh: {e}", exe.display()))?;
+        // From here on, dropping `server` stops moto.
         let stdin = watchdog.stdin.take();
+        let mut server = Server { watchdog, stdin };
         let endpoint = format!("http://127.0.0.1:{port}");
-        let server = Server { watchdog, stdin };
-        let mut moto = Moto {
-            endpoint,
-            server: Some(server),
-        };
-        let server = moto.server.as_mut().expect("just set");
         match wait_ready(
-            &moto.endpoint,
+            &endpoint,
             Duration::from_secs(60),
             Some(&mut server.watchdog),
         ) {
             // The log is only read here; moto keeps writing to it unlinked.
-            Ok(()) => Ok(moto),
-            Err(e) => {
-                let tail = log_tail(log.path());
-                Err(format!(
-                    "{}: {e}; the end of its log:\n{tail}",
-                    moto.endpoint
-                ))
-            }
+            Ok(()) => Ok(Moto {
+                endpoint,
+                server: Some(server),
+            }),
+            Err(e) => Err(format!(
+                "{endpoint}: {e}; the end of its log:\n{}",
+                log_tail(log.path())
+            )),
         }
     }
 }
