@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 const DATA_EVENTS: &[&str] = &[
     "ecs-orders.json",
@@ -45,17 +45,22 @@ fn messages(name: &str) -> Vec<String> {
         .collect()
 }
 
-fn replay(args: &[&str], files: &[PathBuf]) -> Output {
-    common::bin::logrelay()
-        .arg("replay")
+/// `logrelay replay ARGS FILES` with none of the `LOGRELAY_*` settings the flags stand for taken
+/// from the environment.
+fn replay_command(args: &[&str], files: &[PathBuf]) -> Command {
+    let mut c = common::bin::logrelay();
+    c.arg("replay")
         .args(args)
         .args(files)
         .env_remove("LOGRELAY_CONFIG_FILE")
         .env_remove("LOGRELAY_FILTER_PATTERN")
         .env_remove("LOGRELAY_KINESIS_STREAM_ARN")
-        .env_remove("LOGRELAY_FORWARD_PATTERN")
-        .output()
-        .unwrap()
+        .env_remove("LOGRELAY_FORWARD_PATTERN");
+    c
+}
+
+fn replay(args: &[&str], files: &[PathBuf]) -> Output {
+    replay_command(args, files).output().unwrap()
 }
 
 fn summary(out: &Output) -> Value {
@@ -94,11 +99,7 @@ fn replay_of_the_sample_events_counts_forwards_and_measures_everything() {
         ],
         &all_event_files(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let s = summary(&out);
 
     let events: usize = DATA_EVENTS.iter().map(|n| messages(n).len()).sum();
@@ -163,11 +164,7 @@ fn ndjson_records_hold_every_event_once() {
         ],
         &all_event_files(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let s = summary(&out);
     let mut lines = Vec::new();
     for path in sorted_files(dir.path()) {
@@ -227,11 +224,7 @@ fn a_json_filter_pattern_and_a_forward_pattern() {
         ],
         &all_event_files(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let s = summary(&out);
     let json_errors = messages("lambda-json.json")
         .iter()
@@ -282,11 +275,7 @@ fn a_metric_filter_file_with_dimensions_and_default_values() {
     )
     .unwrap();
     let out = replay(&["--config", config.to_str().unwrap()], &all_event_files());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let s = summary(&out);
     let latency: f64 = messages("lambda-json.json")
         .iter()
@@ -322,11 +311,7 @@ fn a_metric_filter_file_replaces_the_simple_filter_as_in_lambda() {
         ],
         &all_event_files(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     // As LOGRELAY_CONFIG_FILE with LOGRELAY_FILTER_PATTERN in Lambda: only the file's filters run,
     // and the flag that does nothing is named.
     let s = summary(&out);
@@ -399,10 +384,7 @@ fn a_bad_flag_value_is_reported_under_the_flag_and_a_bad_variable_under_the_vari
         assert!(out.stdout.is_empty());
     }
     // The same value from the environment is reported under the variable.
-    let out = common::bin::logrelay()
-        .arg("replay")
-        .arg(event("ecs-orders.json"))
-        .env_remove("LOGRELAY_CONFIG_FILE")
+    let out = replay_command(&[], &[event("ecs-orders.json")])
         .env("LOGRELAY_FILTER_PATTERN", "{ $.a = ")
         .output()
         .unwrap();
@@ -478,11 +460,7 @@ fn combined_access_logs_with_a_seven_field_pattern() {
         ],
         &[event("combined-access-log.json")],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let s = summary(&out);
     let msgs = messages("combined-access-log.json");
     // Access-log lines have seven fields (common format) or nine (combined: they end with the
@@ -562,11 +540,7 @@ fn json_wildcards_over_arrays_and_metric_values() {
         ],
         &[event("json-arrays.json")],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let s = summary(&out);
     let docs: Vec<Value> = messages("json-arrays.json")
         .iter()
@@ -638,11 +612,7 @@ fn check_config_reports_the_partition_key_and_names_a_bad_one() {
             .unwrap()
     };
     let out = run("event-id");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["forward"]["partitionKey"], "event-id");
     assert_eq!(report["metrics"], "emf", "EMF is the default");

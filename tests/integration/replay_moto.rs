@@ -62,11 +62,7 @@ async fn replay_sends_records_to_kinesis_and_metrics_to_cloudwatch() {
         .args(&files)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["records"], 2);
     assert_eq!(summary["events"], 50);
@@ -159,11 +155,7 @@ async fn replay_delivers_every_event_to_a_stream_in_another_region() {
         .args(&files)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::bin::assert_success(&out);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["events"], 120);
     assert_eq!(summary["forwarded_events"], 120);
@@ -323,11 +315,7 @@ async fn replay_counts_exactly_the_api_calls_moto_receives() {
             .env("LOGRELAY_KINESIS_MAX_RECORDS", "3")
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::bin::assert_success(&out);
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
 

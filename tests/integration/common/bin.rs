@@ -13,7 +13,7 @@
 //! file (`target.<triple>.runner`) is not seen: set it in the environment.
 
 use std::ffi::OsString;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// A `Command` for the `logrelay` binary of this build, through the target's runner if one is set.
 pub fn logrelay() -> Command {
@@ -67,4 +67,14 @@ pub fn target_triple() -> String {
         other => ("unknown", other),
     };
     format!("{arch}-{vendor}-{os}{abi}")
+}
+
+/// Asserts that a run of a spawned binary exited with status 0, showing its stderr when not.
+#[track_caller]
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
