@@ -1,4 +1,4 @@
-"""The README's parameter tables describe exactly the templates' parameters, with their defaults."""
+"""The deploy guide's parameter tables describe exactly the templates' parameters, with their defaults."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from cfn_render import ACCOUNT_ID, REGION, ROOT, load, render, statements
 
 
-def readme_section(start: str, end: str) -> str:
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+def guide_section(start: str, end: str) -> str:
+    with open(os.path.join(ROOT, "docs", "deploy.md"), encoding="utf-8") as f:
         text = f.read()
     begin = text.index(start)
     return text[begin:text.index(end, begin)]
@@ -33,19 +33,19 @@ def shown_default(value: object) -> str:
 
 
 @pytest.mark.parametrize("template, start, end", [
-    ("template.yaml", "#### Parameters", "#### What the stack creates"),
-    ("deploy/central.yaml", "### 1. Central account: the stream", "#### Bringing your own key"),
+    ("template.yaml", "### Parameters", "### What the stack creates"),
+    ("deploy/central.yaml", "## 1. Central account: the stream", "### Bringing your own key"),
 ])
-def test_the_readme_lists_every_parameter_with_its_default(template, start, end):
+def test_the_deploy_guide_lists_every_parameter_with_its_default(template, start, end):
     declared = load(template)["Parameters"]
-    documented = table(readme_section(start, end))
+    documented = table(guide_section(start, end))
     assert sorted(documented) == sorted(declared)
     for name, spec in declared.items():
         assert documented[name] == shown_default(spec.get("Default", "")), name
 
 
 def test_the_key_policy_statement_for_a_key_you_bring_is_the_one_the_stack_writes():
-    section = readme_section("#### Bringing your own key", "#### Archive to S3")
+    section = guide_section("### Bringing your own key", "### Archive to S3")
     (block,) = re.findall(r"```json\n(.*?)```", section, re.S)
     documented = json.loads(
         block.replace("REGION", REGION).replace("CENTRAL_ACCOUNT", ACCOUNT_ID))

@@ -433,11 +433,11 @@ def test_a_log_group_moved_to_another_slot_gets_a_filter_of_another_name():
     assert before["/ecs/b"] != after["/ecs/b"] and before["/ecs/c"] != after["/ecs/c"]
 
 
-def test_the_readmes_manual_subscription_uses_a_name_no_stack_slot_has():
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+def test_the_deploy_guides_manual_subscription_uses_a_name_no_stack_slot_has():
+    with open(os.path.join(ROOT, "docs", "deploy.md"), encoding="utf-8") as f:
         readme = f.read()
     names = re.findall(r"put-subscription-filter [^\n]*--filter-name (\S+)", readme)
-    assert names, "the README shows no manual put-subscription-filter"
+    assert names, "docs/deploy.md shows no manual put-subscription-filter"
     for name in names:
         assert not re.fullmatch(r".*-\d+", name), name
 
