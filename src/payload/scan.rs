@@ -15,7 +15,7 @@
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
 
-use super::{EventId, LogEvent, LogsData, Message, MessageType, RawEvent};
+use super::{EventId, ExtractedFields, LogEvent, LogsData, Message, MessageType, RawEvent};
 use crate::json::classify::find_special;
 use crate::json::string_end;
 use crate::json::unescape::{hex4, unescape, ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
@@ -355,6 +355,7 @@ impl<'a> Scanner<'a> {
             id,
             timestamp,
             message,
+            extracted_fields: None,
             raw: RawEvent {
                 message: raw,
                 members: raw.map(|_| members),
@@ -401,6 +402,7 @@ impl<'a> Scanner<'a> {
         let mut id = None;
         let mut timestamp = None;
         let mut message: Option<(Message<'a>, Option<&'a str>)> = None;
+        let mut extracted: Option<Option<ExtractedFields<'a>>> = None;
         if self.peek()? != b'}' {
             loop {
                 let key = self.key()?;
@@ -425,6 +427,13 @@ impl<'a> Scanner<'a> {
                         let t = self.long_string()?;
                         message = Some(self.message(t, arena, fixups, index)?);
                     }
+                    b"extractedFields" => {
+                        once(&mut extracted)?;
+                        let start = self.i;
+                        self.skip_value(0)?;
+                        let raw = self.text.get(start..self.i)?;
+                        extracted = Some(ExtractedFields::from_json(Cow::Borrowed(raw)).ok()?);
+                    }
                     _ => self.skip_value(0)?,
                 }
                 self.ws();
@@ -442,6 +451,7 @@ impl<'a> Scanner<'a> {
             id: id?,
             timestamp: timestamp?,
             message,
+            extracted_fields: extracted.flatten(),
             raw: RawEvent {
                 message: raw,
                 members: None,

@@ -875,8 +875,20 @@ fn json_wildcard_selectors() {
                 (order, true),
                 (r#"{"items": [{"sku": "A-1"}]}"#, false),
                 (r#"{"items": []}"#, false),
-                // `[*]` selects array elements only.
+                // `[*]` on an object selects its members: here the string "B-7", which has
+                // no `.sku`.
                 (r#"{"items": {"sku": "B-7"}}"#, false),
+                (r#"{"items": {"first": {"sku": "B-7"}}}"#, true),
+            ],
+        },
+        Row {
+            source: "CW [*] also iterates the members of an object",
+            pattern: r#"{ $.arr[*] = "hit" }"#,
+            cases: &[
+                (r#"{"arr":{"0":"hit"}}"#, true),
+                (r#"{"arr":["miss","hit"]}"#, true),
+                (r#"{"arr":{"0":"miss"}}"#, false),
+                (r#"{"arr":"hit"}"#, false),
             ],
         },
         Row {
@@ -973,12 +985,16 @@ fn json_comparisons_as_cloudwatch_does_them() {
             ],
         },
         Row {
-            source: "CW != 1 matches every string and every other number",
+            source: "CW != 1 matches every other number and every string but \"1\"",
             pattern: "{ $.v != 1 }",
             cases: &[
                 (r#"{"v": 2}"#, true),
                 (r#"{"v": "abc"}"#, true),
+                (r#"{"v": "2"}"#, true),
                 (r#"{"v": 1}"#, false),
+                (r#"{"v": 1.0}"#, false),
+                // Observed: a string that reads as the number compares as it, as for `=`.
+                (r#"{"v": "1"}"#, false),
                 (r#"{"v": null}"#, false),
                 (r#"{"v": false}"#, false),
                 (r#"{"v": [2]}"#, false),

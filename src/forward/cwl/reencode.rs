@@ -7,7 +7,7 @@
 //! into consecutive message chunks that repeat the event's `id` and `timestamp`.
 
 use crate::json;
-use crate::payload::{EventId, LogEvent, LogsData, Message, PayloadError};
+use crate::payload::{LogEvent, LogsData, Message, PayloadError};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
@@ -28,7 +28,7 @@ pub fn write_json<'e, 'x: 'e>(
             out.push(b',');
         }
         first = false;
-        write_event(ev.id.clone(), ev.timestamp, &ev.message, out);
+        write_event(ev, &ev.message, out);
     }
     write_json_tail(data, out);
 }
@@ -52,13 +52,19 @@ fn write_json_head(data: &LogsData<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"],\"logEvents\":[");
 }
 
-fn write_event(id: EventId<'_>, timestamp: i64, message: &Message<'_>, out: &mut Vec<u8>) {
+/// Writes `ev` with `message` (its own, or a chunk of it); its `extractedFields`, when it has
+/// them, follow the message exactly as received.
+fn write_event(ev: &LogEvent<'_>, message: &Message<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"id\":");
-    id.write_json(out);
+    ev.id.write_json(out);
     out.extend_from_slice(b",\"timestamp\":");
-    json::write_i64(out, timestamp);
+    json::write_i64(out, ev.timestamp);
     out.extend_from_slice(b",\"message\":");
     message.write_json(out);
+    if let Some(fields) = &ev.extracted_fields {
+        out.extend_from_slice(b",\"extractedFields\":");
+        out.extend_from_slice(fields.raw_json().as_bytes());
+    }
     out.push(b'}');
 }
 
@@ -195,7 +201,8 @@ impl ReEncoder<'_, '_> {
         ev: &LogEvent<'_>,
         out: &mut Vec<EncodedPayload>,
     ) -> Result<(), PayloadError> {
-        let empty = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(""));
+        let empty = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(""))
+            .with_extracted_fields(ev.extracted_fields.clone());
         self.json.clear();
         write_json(self.data, [&empty], &mut self.json);
         let envelope = self.json.len() + 32;
@@ -210,7 +217,8 @@ impl ReEncoder<'_, '_> {
             let mut parts = Vec::with_capacity(n);
             let mut fits = true;
             for (i, chunk) in chunks.into_iter().enumerate() {
-                let piece = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(chunk));
+                let piece = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(chunk))
+                    .with_extracted_fields(ev.extracted_fields.clone());
                 let gz = self.compress([&piece]);
                 if gz.len() > self.max {
                     fits = false;
@@ -239,7 +247,7 @@ impl ReEncoder<'_, '_> {
 mod tests {
     use super::*;
     use crate::payload::testing::{gz, DOC};
-    use crate::payload::{Decoder, MessageType};
+    use crate::payload::{Decoder, EventId, MessageType};
     use std::borrow::Cow;
 
     #[test]
