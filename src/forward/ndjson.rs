@@ -328,6 +328,30 @@ mod tests {
     }
 
     #[test]
+    fn extracted_fields_follow_the_message_as_received() {
+        let mut d = data(&["first", "second"]);
+        let x = crate::payload::ExtractedFields::from_json(std::borrow::Cow::Borrowed(
+            r#"{"@aws.account":"123456789012", "@aws.region":"us-east-1"}"#,
+        ))
+        .unwrap();
+        d.log_events[0] = d.log_events[0].clone().with_extracted_fields(x);
+        let e = Enrichment::from_names(&d.owner, &d.log_group, &d.log_stream, None);
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(&d, None, &e, &BatchLimits::default(), &mut out)
+            .unwrap();
+        let text = std::str::from_utf8(&out[0].data).unwrap();
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.contains(r#""message":"first","extractedFields":{"@aws.account":"123456789012", "@aws.region":"us-east-1"}"#),
+            "{first}"
+        );
+        let l = lines(&out);
+        assert_eq!(l[0]["extractedFields"]["@aws.region"], "us-east-1");
+        assert!(l[1].get("extractedFields").is_none());
+    }
+
+    #[test]
     fn lines_are_packed_up_to_the_limit_never_split() {
         let msgs: Vec<&'static str> = (0..100).map(|_| "0123456789").collect();
         let d = data(&msgs);

@@ -766,6 +766,11 @@ mod tests {
                         EventId::Int(n) => EventId::Int(*n),
                     };
                     LogEvent::new(id, e.timestamp, Message::from(e.message.to_string()))
+                        .with_extracted_fields(e.extracted_fields.as_ref().map(|x| {
+                            ExtractedFields::from_json(Cow::Owned(x.raw_json().to_owned()))
+                                .unwrap()
+                                .unwrap()
+                        }))
                 })
                 .collect(),
             policy_level: d.policy_level.as_ref().map(o),
@@ -779,6 +784,25 @@ mod tests {
     }
 
     #[test]
+    fn extracted_fields_are_read_and_kept_as_received() {
+        let d = doc(
+            r#"{"id":"1","timestamp":10,"message":"m","extractedFields":{"@aws.account":"123456789012", "@aws.region":"us-east-1","n":1}}"#,
+        );
+        let mut arena = String::new();
+        let p = parse(&d, &mut arena).unwrap();
+        let x = p.log_events[0].extracted_fields.as_ref().unwrap();
+        assert_eq!(x.get("@aws.account"), Some("123456789012"));
+        assert_eq!(x.get("@aws.region"), Some("us-east-1"));
+        assert_eq!(x.get("n"), None, "only string members are read");
+        assert_eq!(
+            x.raw_json(),
+            r#"{"@aws.account":"123456789012", "@aws.region":"us-east-1","n":1}"#
+        );
+        let slow: LogsData<'_> = serde_json::from_str(&d).unwrap();
+        assert_eq!(slow.log_events[0].extracted_fields.as_ref(), Some(x));
+    }
+
+    #[test]
     fn agrees_with_serde_on_valid_documents() {
         let ok = [
             doc(r#"{"id":"1","timestamp":10,"message":"plain"}"#),
@@ -789,6 +813,7 @@ mod tests {
             format!(r#"{{{HEAD},"logEvents":[],"policyLevel":"ACCOUNT_LEVEL_POLICY","x":{{}},"y":[]}}"#),
             r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#.to_owned(),
             r#"{"messageType":"X","owner":"o\u00e9","logGroup":"g\/h","logStream":"s","subscriptionFilters":["a\nb"],"logEvents":[]}"#.to_owned(),
+            doc(r#"{"id":"1","timestamp":10,"message":"m","extractedFields":{"@aws.account":"123456789012","@aws.region":"us-east-1"}},{"id":"2","timestamp":11,"message":"n","extractedFields":null},{"extractedFields": { "@source.log" : "/g" , "n" : 1 },"id":"3","timestamp":12,"message":"o"}"#),
         ];
         for d in &ok {
             assert!(check(d).is_some(), "fast path refused {d}");
@@ -896,6 +921,10 @@ mod tests {
             format!(r#"{{{HEAD},"logEvents":[],"owner":"2"}}"#),
             format!(r#"{{{HEAD}}}"#),
             format!(r#"{{{HEAD},"logEvents":[],"policyLevel":1}}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"m","extractedFields":["@aws.account"]}"#),
+            doc(
+                r#"{"id":"1","timestamp":1,"message":"m","extractedFields":{},"extractedFields":{}}"#,
+            ),
             format!(
                 r#"{{{HEAD},"logEvents":[],"x":{}}}"#,
                 "[".repeat(100) + &"]".repeat(100)

@@ -262,6 +262,32 @@ mod tests {
     }
 
     #[test]
+    fn extracted_fields_are_written_back_as_received() {
+        // As a subscription with emitSystemFields delivers it: the document is written back
+        // byte for byte, the extractedFields object included (spacing and all).
+        let doc = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":10,"message":"a \"q\"","extractedFields":{"@aws.account":"123456789012", "@aws.region":"us-east-1"}},{"id":"2","timestamp":11,"message":"b"}]}"#;
+        let bytes = gz(doc);
+        let mut d = Decoder::default();
+        let dec = d.decode_gzip(&bytes).unwrap();
+        let mut json = Vec::new();
+        write_json(&dec.data, &dec.data.log_events, &mut json);
+        assert_eq!(std::str::from_utf8(&json).unwrap(), doc);
+        // A split event repeats them in every chunk.
+        let big = "y".repeat(3000);
+        let doc = doc.replace("a \\\"q\\\"", &big);
+        let bytes = gz(&doc);
+        let dec = d.decode_gzip(&bytes).unwrap();
+        let payloads = reencode(&dec.data, Some(&[true, false]), 600, 0).unwrap();
+        assert!(payloads.len() > 1, "{}", payloads.len());
+        let mut dec2 = Decoder::default();
+        for p in &payloads {
+            let back = dec2.decode_gzip(&p.gzip).unwrap();
+            let x = back.data.log_events[0].extracted_fields.as_ref().unwrap();
+            assert_eq!(x.get("@aws.region"), Some("us-east-1"));
+        }
+    }
+
+    #[test]
     fn reencode_splits_and_chunks() {
         let big = "x".repeat(5000);
         let events: Vec<LogEvent<'_>> = (0..50)
