@@ -333,3 +333,52 @@ fn extracted_fields_are_forwarded_unchanged_in_cwl_and_ndjson() {
         assert_eq!(got, want, "{format} {forward_pattern:?}");
     }
 }
+
+#[test]
+fn check_config_shows_the_system_fields_and_names_a_bad_one_at_its_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("filters.json");
+    std::fs::write(&config, FILTERS).unwrap();
+    let out = common::bin::logrelay()
+        .args(["check-config", "--config", config.to_str().unwrap()])
+        .env_remove("LOGRELAY_CONFIG_FILE")
+        .output()
+        .unwrap();
+    common::bin::assert_success(&out);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let filters = report["filters"].as_array().unwrap();
+    assert_eq!(
+        filters[0]["emitSystemFieldDimensions"],
+        serde_json::json!(["@aws.account", "@aws.region"])
+    );
+    assert_eq!(
+        filters[1]["fieldSelectionCriteria"],
+        "@aws.account = \"222222222222\""
+    );
+    assert!(filters[1].get("emitSystemFieldDimensions").is_none());
+    assert_eq!(filters[4]["metricValue"], "$missing");
+    assert_eq!(filters[4]["metricValueAbsent"], true);
+
+    std::fs::write(
+        &config,
+        FILTERS.replace("@aws.account IN", "@aws.acount IN"),
+    )
+    .unwrap();
+    let out = common::bin::logrelay()
+        .args(["check-config", "--config", config.to_str().unwrap()])
+        .env_remove("LOGRELAY_CONFIG_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"errors-in\"")
+            && stderr.contains("metricFilters[2]")
+            && stderr.contains(
+                "The supported system fields are - [@aws.region, @aws.account, @source.log]"
+            )
+            && stderr.contains("at column 1"),
+        "{stderr}"
+    );
+    assert!(stderr.trim_end().ends_with("    ^^^^^^^^^^^"), "{stderr}");
+}
