@@ -226,7 +226,7 @@ impl Pipeline {
             guard.as_deref_mut(),
         );
         for event in &data.log_events {
-            eval.start_event(event, &system.of(event));
+            eval.start_event(event, system.of(event));
             let mut forward_hit = false;
             let on_match = |i: usize, caps: &Captures<'_>| {
                 if Some(i) == plan.forward {

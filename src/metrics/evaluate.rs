@@ -116,11 +116,12 @@ pub struct Evaluation<'c, 'g> {
     /// Whether each plan filter applies to the current event (its selection picked it and every
     /// system field it needs is known).
     applies: Vec<bool>,
-    /// The current event's system-field values, resolved (only when a plan filter needs them
-    /// per event).
-    event_values: [Option<String>; 3],
-    /// Whether some event of the payload carries `extractedFields`.
-    per_event_values: bool,
+    /// The current event's system-field values.
+    event_values: SystemValues<'c>,
+    /// Plan indices of the filters that decide per event whether they apply (a selection, a
+    /// system field unknown for the payload, or per-event system dimensions); the others always
+    /// apply.
+    decide_per_event: Vec<usize>,
     /// The payload's system-field values.
     payload_values: SystemValues<'c>,
     /// The first (filter, field) skipped for an unknown system field, for the log line.
@@ -201,11 +202,21 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                 })
             })
             .collect();
+        let decide_per_event = filters
+            .iter()
+            .enumerate()
+            .filter(|(_, pf)| {
+                pf.unknown.is_some()
+                    || pf.selection.is_some()
+                    || pf.dims.iter().any(|d| matches!(d, Dim::System(..)))
+            })
+            .map(|(i, _)| i)
+            .collect();
         Evaluation {
             matched: vec![false; filters.len()],
             applies: vec![true; filters.len()],
-            event_values: Default::default(),
-            per_event_values,
+            event_values: payload_values,
+            decide_per_event,
             payload_values,
             first_unknown: None,
             filters,
@@ -221,21 +232,20 @@ impl<'c, 'g> Evaluation<'c, 'g> {
 
     /// Starts `event`, whose system-field values are `values` (from
     /// [`PayloadSystemValues::of`]).
-    pub fn start_event(&mut self, event: &LogEvent<'_>, values: &SystemValues<'_>) {
+    pub fn start_event(&mut self, event: &LogEvent<'_>, values: SystemValues<'c>) {
         let timestamp = event.timestamp;
         self.timestamp = timestamp;
         self.minute = timestamp.div_euclid(MINUTE_MS) * MINUTE_MS;
         self.matched.iter_mut().for_each(|m| *m = false);
-        if self.per_event_values {
-            for (slot, f) in self.event_values.iter_mut().zip(SystemField::ALL) {
-                *slot = values.get(f).map(str::to_owned);
-            }
-        }
-        for (i, pf) in self.filters.iter().enumerate() {
+        self.event_values = values;
+        for &i in &self.decide_per_event {
+            let Some(pf) = self.filters.get(i) else {
+                continue;
+            };
             let applies = match (pf.unknown, pf.selection) {
                 (Some(f), _) => Err(f),
                 (None, None) => Ok(true),
-                (None, Some(sel)) => sel.selects(values),
+                (None, Some(sel)) => sel.selects(&values),
             };
             let applies = applies.and_then(|selected| {
                 // Per-event system dimensions must be known too.
@@ -256,12 +266,6 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                 }
             };
         }
-    }
-
-    /// The current event's value of system field `f` (resolved by `start_event`).
-    fn event_value(&self, f: SystemField) -> Option<&str> {
-        let k = SystemField::ALL.iter().position(|x| *x == f)?;
-        self.event_values[k].as_deref()
     }
 
     /// Plan filter `i` matched the current event, with these captures.
@@ -313,7 +317,7 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                     caps.and_then(|c| c.get(field))
                         .and_then(|v| v.to_text().map(|c| c.into_owned())),
                 ),
-                Dim::System(name, f) => (name, self.event_value(*f).map(str::to_owned)),
+                Dim::System(name, f) => (name, self.event_values.get(*f).map(str::to_owned)),
             };
             match v {
                 Some(v) if !v.is_empty() => dims.push((name.clone(), v)),
@@ -480,7 +484,7 @@ mod tests {
         let mut eval = Evaluation::new(&filters, &[0, 1], &[1], &data, system, Some(&mut guard));
         let mut scratch = set.scratch();
         for e in &data.log_events {
-            eval.start_event(e, &system.of(e));
+            eval.start_event(e, system.of(e));
             set.eval(&e.message.text(), &mut scratch, |i, caps| {
                 eval.matched(i, caps)
             });
@@ -571,7 +575,7 @@ mod system_field_tests {
         let mut eval = Evaluation::new(&filters, &[0, 1, 2], &[1], data, system, None);
         let mut scratch = set.scratch();
         for e in &data.log_events {
-            eval.start_event(e, &system.of(e));
+            eval.start_event(e, system.of(e));
             set.eval(&e.message.text(), &mut scratch, |i, caps| {
                 eval.matched(i, caps)
             });
