@@ -4,7 +4,9 @@
 //! filters in `PutMetricFilter` shape. A filter with a `logGroupName` applies to that log group only. Two
 //! logrelay extensions: a filter may instead give `logGroupNamePrefix` (applies to every group whose name
 //! starts with it), or neither (applies to every group); and a dimension may take its value from the
-//! payload rather than the message: `@logGroup`, `@logStream` or `@owner`.
+//! payload rather than the message: `@logGroup`, `@logStream` or `@owner`. CloudWatch's system fields
+//! (`fieldSelectionCriteria`, `emitSystemFieldDimensions`) are read as CloudWatch defines them
+//! ([`crate::pattern::selection`], `docs/system-fields.md`).
 
 use super::*;
 use crate::pattern::selection::INVALID_SYSTEM_FIELDS;

@@ -194,7 +194,17 @@ fn write_line(
     }
     if let Some(fields) = &ev.extracted_fields {
         line.extend_from_slice(EXTRACTED_FIELDS_MEMBER);
-        line.extend_from_slice(fields.raw_json().as_bytes());
+        // As received, but on one line: a CR or LF there can only be whitespace between tokens
+        // (JSON strings escape them), so a space stands in for it.
+        let raw = fields.raw_json().as_bytes();
+        if raw.iter().any(|&b| b == b'\n' || b == b'\r') {
+            line.extend(raw.iter().map(|&b| match b {
+                b'\n' | b'\r' => b' ',
+                b => b,
+            }));
+        } else {
+            line.extend_from_slice(raw);
+        }
     }
     if let Some((i, n)) = part {
         let _ = write!(line, ",\"part\":{i},\"parts\":{n}");
@@ -349,6 +359,20 @@ mod tests {
         let l = lines(&out);
         assert_eq!(l[0]["extractedFields"]["@aws.region"], "us-east-1");
         assert!(l[1].get("extractedFields").is_none());
+
+        // Received with line breaks between its tokens: still one line per event.
+        let x = crate::payload::ExtractedFields::from_json(std::borrow::Cow::Borrowed(
+            "{\r\n\"@aws.account\": \"1\\n2\"\n}",
+        ))
+        .unwrap();
+        d.log_events[0] = d.log_events[0].clone().with_extracted_fields(x);
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(&d, None, &e, &BatchLimits::default(), &mut out)
+            .unwrap();
+        let l = lines(&out);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0]["extractedFields"]["@aws.account"], "1\n2");
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //!  "logEvents":[{"id":"3828...","timestamp":1700000000000,"message":"ERROR boom"}]}
 //! ```
 //!
-//! Kinesis destinations receive the same gzip bytes as record data ([`Decoder::decode_gzip`]).
+//! Kinesis destinations receive the same gzip bytes as record data ([`Decoder::decode_gzip`]). A
+//! subscription filter with `emitSystemFields` adds `"extractedFields":{"@aws.account":"…",
+//! "@aws.region":"…"}` to each event ([`ExtractedFields`]), which the event keeps.
 //!
 //! # Why not `aws_lambda_events::cloudwatch_logs`
 //!
