@@ -11,7 +11,7 @@ use crate::forward::{AnyRecordSink, ForwardError, StreamArnError};
 use crate::metrics::cloudwatch::CloudWatchSink;
 use crate::metrics::emf::EmfSink;
 use crate::metrics::{AnyMetricSink, NullMetricSink};
-use crate::pipeline::{Pipeline, Relay};
+use crate::pipeline::{EventsRegion, Pipeline, Relay};
 use std::sync::Arc;
 
 /// The relay as every entry point runs it.
@@ -166,7 +166,13 @@ impl App {
     /// The relay: the pipeline over the sinks of [`build_sinks`].
     pub async fn relay(&self, local: LocalSinks) -> Result<AppRelay, StartError> {
         let (records, metrics) = build_sinks(&self.config, self.sdk.as_ref(), local).await?;
-        let pipeline = Pipeline::new(self.config.clone(), region(self.sdk.as_ref()))?;
+        let region = region(self.sdk.as_ref());
+        // The source function reads its own Region's subscriptions: the events' Region is its own.
+        let events_region = match &region {
+            Some(r) => EventsRegion::Known(r.clone()),
+            None => EventsRegion::Unknown,
+        };
+        let pipeline = Pipeline::new(self.config.clone(), region, events_region)?;
         Ok(Relay::new(pipeline, records, metrics))
     }
 }

@@ -8,8 +8,9 @@
 
 use crate::config::Config;
 use crate::forward::{Encoder, ForwardError, Record, RecordSink, SendReport};
-use crate::metrics::evaluate::Evaluation;
+use crate::metrics::evaluate::{Evaluation, PayloadSystemValues};
 use crate::metrics::{CardinalityGuard, EmitReport, MetricBatch, MetricSink, MetricsError};
+use crate::pattern::selection::SystemField;
 use crate::pattern::{Captures, FilterSet};
 use crate::payload::{Decoded, Decoder, Message, MessageType, PayloadError};
 use serde::Serialize;
@@ -41,6 +42,9 @@ pub struct PayloadStats {
     pub unpublishable_matches: usize,
     /// Datapoints dropped by the dimension-cardinality guard.
     pub cardinality_dropped: usize,
+    /// (Event, metric filter) pairs skipped because the filter needs a system field
+    /// (`@aws.region`, …) that the event does not tell (logged).
+    pub system_fields_unknown: usize,
 }
 
 /// Whether [`Pipeline::process`] encodes records.
@@ -74,24 +78,64 @@ struct GroupPlan {
     with_default: Vec<usize>,
 }
 
+/// The Region the events of the payloads were logged in: the value of the system field
+/// `@aws.region` for events whose `extractedFields` do not give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventsRegion {
+    /// Every payload comes from this Region. True of the source function: a subscription filter
+    /// delivers only events of its own Region's log groups, to a function in that Region.
+    Known(String),
+    /// Not known (a stream that several Regions write, or no Region configured): filters that
+    /// need `@aws.region` count only events whose `extractedFields` give it.
+    Unknown,
+}
+
+impl EventsRegion {
+    /// The Region, when known.
+    pub fn known(&self) -> Option<&str> {
+        match self {
+            EventsRegion::Known(r) => Some(r),
+            EventsRegion::Unknown => None,
+        }
+    }
+}
+
 /// Filters and encoders, compiled once; shared by every invocation of a warm instance.
 pub struct Pipeline {
     config: Arc<Config>,
     region: Option<String>,
+    events_region: EventsRegion,
     plans: Mutex<HashMap<String, Arc<GroupPlan>>>,
     guard: Mutex<CardinalityGuard>,
     encoder: Mutex<Encoder>,
 }
 
 impl Pipeline {
-    /// Builds the pipeline for a validated configuration.
-    pub fn new(config: Arc<Config>, region: Option<String>) -> Result<Self, ForwardError> {
+    /// Builds the pipeline for a validated configuration; `region` is the function's own (for
+    /// the records' enrichment), `events_region` the Region of the events it reads.
+    pub fn new(
+        config: Arc<Config>,
+        region: Option<String>,
+        events_region: EventsRegion,
+    ) -> Result<Self, ForwardError> {
+        if events_region == EventsRegion::Unknown {
+            for f in config.filters.iter() {
+                if f.system_fields().contains(&SystemField::Region) {
+                    tracing::warn!(
+                        filter = %f.name,
+                        "the filter needs @aws.region and the events' Region is not known here: \
+                         it counts only events whose extractedFields give @aws.region"
+                    );
+                }
+            }
+        }
         let guard = CardinalityGuard::new(config.filters.len());
         let encoder = Encoder::new(config.forward_format, config.batch_limits)?
             .with_partition_key(config.partition_key);
         Ok(Pipeline {
             config,
             region,
+            events_region,
             plans: Mutex::new(HashMap::new()),
             guard: Mutex::new(guard),
             encoder: Mutex::new(encoder),
@@ -172,15 +216,17 @@ impl Pipeline {
         }
         let mut scratch = plan.set.scratch();
         let mut guard = self.guard.lock().ok();
+        let system = PayloadSystemValues::new(data, self.events_region.known());
         let mut eval = Evaluation::new(
             &self.config.filters,
             &plan.filters,
             &plan.with_default,
             data,
+            system,
             guard.as_deref_mut(),
         );
         for event in &data.log_events {
-            eval.start_event(event.timestamp);
+            eval.start_event(event, system.of(event));
             let mut forward_hit = false;
             let on_match = |i: usize, caps: &Captures<'_>| {
                 if Some(i) == plan.forward {
@@ -206,6 +252,7 @@ impl Pipeline {
             datapoints: evaluated.datapoints,
             unpublishable_matches: evaluated.unpublishable_matches,
             cardinality_dropped: evaluated.cardinality_dropped,
+            system_fields_unknown: evaluated.system_fields_unknown,
             ..PayloadStats::default()
         };
         if stats.unpublishable_matches > 0 {

@@ -77,16 +77,27 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
             };
             let value = match &f.transformation.value {
                 MetricValue::Literal(v) => v.to_string(),
-                MetricValue::Field { text, .. } => text.clone(),
+                MetricValue::Field { text, .. } | MetricValue::Absent { text } => text.clone(),
             };
-            serde_json::json!({
+            let mut shown = serde_json::json!({
                 "filterName": f.name,
                 "filterPattern": f.pattern.source(),
                 "logGroups": scope,
                 "metric": format!("{}/{}", f.transformation.namespace, f.transformation.metric_name),
                 "metricValue": value,
                 "dimensions": f.transformation.dimensions.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
-            })
+            });
+            if let MetricValue::Absent { .. } = &f.transformation.value {
+                shown["metricValueAbsent"] = true.into();
+            }
+            if let Some(sel) = &f.selection {
+                shown["fieldSelectionCriteria"] = sel.source().into();
+            }
+            if !f.system_dimensions.is_empty() {
+                shown["emitSystemFieldDimensions"] =
+                    f.system_dimensions.iter().map(|d| d.name()).collect::<Vec<_>>().into();
+            }
+            shown
         })
         .collect();
     let report = serde_json::json!({

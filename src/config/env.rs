@@ -226,6 +226,8 @@ pub fn simple_filter(
             }],
             unit: None,
         },
+        selection: None,
+        system_dimensions: Vec::new(),
     })
 }
 

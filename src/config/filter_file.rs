@@ -4,9 +4,13 @@
 //! filters in `PutMetricFilter` shape. A filter with a `logGroupName` applies to that log group only. Two
 //! logrelay extensions: a filter may instead give `logGroupNamePrefix` (applies to every group whose name
 //! starts with it), or neither (applies to every group); and a dimension may take its value from the
-//! payload rather than the message: `@logGroup`, `@logStream` or `@owner`.
+//! payload rather than the message: `@logGroup`, `@logStream` or `@owner`. CloudWatch's system fields
+//! (`fieldSelectionCriteria`, `emitSystemFieldDimensions`) are read as CloudWatch defines them
+//! ([`crate::pattern::selection`], `docs/system-fields.md`).
 
 use super::*;
+use crate::pattern::selection::INVALID_SYSTEM_FIELDS;
+use crate::pattern::PatternErrorKind;
 use aws_sdk_cloudwatch::types::StandardUnit;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -26,8 +30,8 @@ struct FilterDoc {
     // Printed by describe-metric-filters; accepted and not used.
     #[allow(dead_code)]
     creation_time: Option<serde_json::Value>,
-    // Selection by and dimensions from the system fields of centralized log data (`@aws.account`,
-    // `@aws.region`): refused when set, since logrelay evaluates neither.
+    // Selection by and dimensions from the system fields (`@aws.account`, `@aws.region`,
+    // `@source.log`).
     field_selection_criteria: Option<String>,
     emit_system_field_dimensions: Option<Vec<String>>,
 }
@@ -162,25 +166,36 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
             "applyOnTransformedLogs is true: logrelay sees the subscription payload, not transformed logs".into(),
         ));
     }
-    // Centralized log data (API reference, MetricFilter): a filter that selects events by their
-    // source account or Region, or emits them as dimensions, would publish other metrics here than
-    // in CloudWatch. Empty values, as describe-metric-filters may print them, mean "not set".
-    if let Some(criteria) = doc
+    // System fields (API reference, MetricFilter). Empty values, as describe-metric-filters may
+    // print them, mean "not set".
+    let selection = match doc
         .field_selection_criteria
         .filter(|c| !c.trim().is_empty())
     {
-        return Err(err(format!(
-            "fieldSelectionCriteria {criteria:?} is set: logrelay does not evaluate selection by \
-             system fields (@aws.account, @aws.region) and would count events CloudWatch skips; \
-             remove it, or scope the filter with logGroupName/logGroupNamePrefix"
-        )));
-    }
-    if let Some(fields) = doc.emit_system_field_dimensions.filter(|f| !f.is_empty()) {
-        return Err(err(format!(
-            "emitSystemFieldDimensions {fields:?} is set: logrelay does not emit system-field \
-             dimensions (@aws.account, @aws.region); use the payload dimension @owner for the \
-             account instead"
-        )));
+        Some(text) => {
+            Some(
+                SelectionCriteria::parse(&text).map_err(|error| ConfigError::Selection {
+                    name: name.clone(),
+                    location: location.to_string(),
+                    error,
+                })?,
+            )
+        }
+        None => None,
+    };
+    let mut system_dimensions = Vec::new();
+    for field in doc.emit_system_field_dimensions.unwrap_or_default() {
+        let Some(f) = SystemField::from_name(&field) else {
+            return Err(err(format!(
+                "emitSystemFieldDimensions: {INVALID_SYSTEM_FIELDS} (found {field:?})"
+            )));
+        };
+        if system_dimensions.contains(&f) {
+            return Err(err(format!(
+                "emitSystemFieldDimensions names {field} twice"
+            )));
+        }
+        system_dimensions.push(f);
     }
     let scope = match (doc.log_group_name, doc.log_group_name_prefix) {
         (Some(_), Some(_)) => {
@@ -209,16 +224,18 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
     };
     check_metric_name(&name, location, "metricName", &t.metric_name)?;
     check_metric_name(&name, location, "metricNamespace", &t.metric_namespace)?;
-    let value = parse_metric_value(&pattern, &t.metric_value).map_err(err)?;
+    let value = parse_metric_value(&name, &pattern, &t.metric_value).map_err(err)?;
     if let Some(d) = t.default_value {
         if !d.is_finite() {
             return Err(err("defaultValue must be a finite number".into()));
         }
     }
-    if t.dimensions.len() > MAX_DIMENSIONS {
+    if t.dimensions.len() + system_dimensions.len() > MAX_DIMENSIONS {
         return Err(err(format!(
-            "{} dimensions; a metric transformation has at most {MAX_DIMENSIONS}",
-            t.dimensions.len()
+            "{} dimensions and {} system-field dimensions; a metric transformation has at most \
+             {MAX_DIMENSIONS}, emitSystemFieldDimensions included",
+            t.dimensions.len(),
+            system_dimensions.len()
         )));
     }
     if !t.dimensions.is_empty() && t.default_value.is_some() {
@@ -244,6 +261,13 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
                     .map_err(|e| err(format!("dimension {dim_name:?}: {e}")))?,
             },
         };
+        if let Some(f) = SystemField::from_name(&dim_name) {
+            if system_dimensions.contains(&f) {
+                return Err(err(format!(
+                    "dimension {dim_name:?} is also in emitSystemFieldDimensions"
+                )));
+            }
+        }
         if dim_name.is_empty() || dim_name.chars().count() > MAX_METRIC_NAME_CHARS {
             return Err(err(format!(
                 "dimension name {dim_name:?} must be 1 to {MAX_METRIC_NAME_CHARS} characters"
@@ -276,19 +300,34 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
             dimensions,
             unit: t.unit,
         },
+        selection,
+        system_dimensions,
     })
 }
 
-fn parse_metric_value(pattern: &Pattern, text: &str) -> Result<MetricValue, String> {
+fn parse_metric_value(filter: &str, pattern: &Pattern, text: &str) -> Result<MetricValue, String> {
     let trimmed = text.trim();
     if trimmed.starts_with('$') {
-        let field = pattern
-            .field_ref(trimmed)
-            .map_err(|e| format!("metricValue {text:?}: {e}"))?;
-        return Ok(MetricValue::Field {
-            text: trimmed.to_string(),
-            field,
-        });
+        return match pattern.field_ref(trimmed) {
+            Ok(field) => Ok(MetricValue::Field {
+                text: trimmed.to_string(),
+                field,
+            }),
+            // PutMetricFilter admits a metric value naming a field the pattern does not have;
+            // the filter then publishes nothing (SEMANTICS.md).
+            Err(e) if matches!(e.kind(), PatternErrorKind::AbsentField(_)) => {
+                tracing::warn!(
+                    filter,
+                    metric_value = trimmed,
+                    reason = %e.kind(),
+                    "metricValue names a field the pattern does not have: the filter publishes nothing (as in CloudWatch)"
+                );
+                Ok(MetricValue::Absent {
+                    text: trimmed.to_string(),
+                })
+            }
+            Err(e) => Err(format!("metricValue {text:?}: {e}")),
+        };
     }
     match trimmed.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(MetricValue::Literal(v)),

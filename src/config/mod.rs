@@ -12,6 +12,7 @@
 //! - `filter_file`: the metric-filter file ([`load_filter_file`], [`parse_filter_document`]).
 
 use crate::forward::BatchLimits;
+use crate::pattern::selection::{SelectionCriteria, SelectionError, SystemField};
 use crate::pattern::{FieldRef, Pattern, PatternError};
 use std::path::PathBuf;
 
@@ -31,7 +32,9 @@ pub const DEFAULT_METRIC_NAME: &str = "ErrorCount";
 pub const LOG_GROUP_DIMENSION: &str = "LogGroup";
 
 /// At most this many dimensions per metric transformation (CloudWatch Logs user guide, "Publishing
-/// dimensions with metrics from values in JSON or space-delimited log events").
+/// dimensions with metrics from values in JSON or space-delimited log events"), the system-field
+/// dimensions of `emitSystemFieldDimensions` included (API reference, `PutMetricFilter`: they
+/// "count toward the total dimension limit for metric filters").
 pub const MAX_DIMENSIONS: usize = 3;
 /// A metric filter has exactly one metric transformation (API reference, `MetricFilter`:
 /// `metricTransformations` "Fixed number of 1 item").
@@ -83,6 +86,16 @@ pub enum ConfigError {
         /// The pattern error, with the column.
         error: PatternError,
     },
+    /// A filter's `fieldSelectionCriteria` is invalid.
+    #[error("metric filter {name:?} ({location}): invalid fieldSelectionCriteria: {error}")]
+    Selection {
+        /// The filter's name.
+        name: String,
+        /// Where the filter is.
+        location: String,
+        /// The error, with the column.
+        error: SelectionError,
+    },
     /// Some other part of a filter is invalid.
     #[error("metric filter {name:?} ({location}): {message}")]
     Filter {
@@ -106,7 +119,9 @@ impl ConfigError {
                     *var = n;
                 }
             }
-            ConfigError::Pattern { location, .. } | ConfigError::Filter { location, .. } => {
+            ConfigError::Pattern { location, .. }
+            | ConfigError::Selection { location, .. }
+            | ConfigError::Filter { location, .. } => {
                 if let Some(n) = name(location) {
                     *location = n.to_owned();
                 }
@@ -150,6 +165,12 @@ pub enum MetricValue {
         text: String,
         /// The compiled reference.
         field: FieldRef,
+    },
+    /// A field the pattern does not have (`$missing` on `[kind, value]`): admitted, as
+    /// `PutMetricFilter` admits it, and publishes nothing.
+    Absent {
+        /// The reference as written.
+        text: String,
     },
 }
 
@@ -209,6 +230,27 @@ pub struct MetricFilter {
     pub scope: LogGroupScope,
     /// What it publishes.
     pub transformation: Transformation,
+    /// The events it processes, by their system fields (`fieldSelectionCriteria`); None = all.
+    pub selection: Option<SelectionCriteria>,
+    /// System fields published as dimensions after the transformation's own
+    /// (`emitSystemFieldDimensions`), in the order given.
+    pub system_dimensions: Vec<SystemField>,
+}
+
+impl MetricFilter {
+    /// The system fields it needs for each event: those its selection reads and those it
+    /// publishes as dimensions, sorted, each once.
+    pub fn system_fields(&self) -> Vec<SystemField> {
+        let mut v: Vec<SystemField> = self
+            .selection
+            .iter()
+            .flat_map(|s| s.fields().iter().copied())
+            .chain(self.system_dimensions.iter().copied())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
 }
 
 /// How metrics are emitted.
@@ -479,25 +521,10 @@ mod tests {
         );
         assert!(e.contains("metricValue"), "{e}");
 
-        // Centralized-logging fields that would change the metrics are refused; empty ones are not.
-        let e = filter_error(
-            r#"{"filterName":"x","filterPattern":"ERROR","fieldSelectionCriteria":"@aws.region = \"us-east-1\"","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1"}]}"#,
-        );
-        assert!(
-            e.contains("fieldSelectionCriteria") && e.contains("metricFilters[0]"),
-            "{e}"
-        );
-        let e = filter_error(
-            r#"{"filterName":"x","filterPattern":"ERROR","emitSystemFieldDimensions":["@aws.account"],"metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1"}]}"#,
-        );
-        assert!(e.contains("emitSystemFieldDimensions"), "{e}");
+        // Empty system-field settings, as describe-metric-filters may print them, mean "not set".
         let doc = r#"[{"filterName":"x","filterPattern":"ERROR","fieldSelectionCriteria":"","emitSystemFieldDimensions":[],"metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1"}]}]"#;
-        assert_eq!(
-            parse_filter_document(doc.as_bytes(), "f.json")
-                .unwrap()
-                .len(),
-            1
-        );
+        let f = parse_filter_document(doc.as_bytes(), "f.json").unwrap();
+        assert!(f[0].selection.is_none() && f[0].system_dimensions.is_empty());
 
         let e = filter_error(
             r#"{"filterName":"x","filterPattern":"ERROR","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1","unit":"Parsecs"}]}"#,
@@ -519,5 +546,130 @@ mod tests {
             r#"{"filterName":"x","filterPattern":"ERROR","metricTransformations":[]}"#,
         );
         assert!(e.contains("exactly 1"), "{e}");
+    }
+
+    fn system_filter(extra: &str, dimensions: &str) -> String {
+        format!(
+            r#"{{"filterName":"x","filterPattern":"{{ $.a = 1 }}",{extra}"metricTransformations":[{{"metricName":"E","metricNamespace":"N","metricValue":"1","dimensions":{{{dimensions}}}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn system_fields_are_accepted_as_cloudwatch_defines_them() {
+        let doc = format!(
+            "[{}]",
+            system_filter(
+                r#""fieldSelectionCriteria":"@aws.account IN [\"111111111111\"] AND @aws.region != \"eu-west-1\"","emitSystemFieldDimensions":["@aws.region","@aws.account"],"#,
+                r#""A":"$.a""#
+            )
+        );
+        let f = parse_filter_document(doc.as_bytes(), "f.json").unwrap();
+        assert_eq!(
+            f[0].system_dimensions,
+            [SystemField::Region, SystemField::Account]
+        );
+        assert_eq!(
+            f[0].selection.as_ref().unwrap().fields(),
+            [SystemField::Account, SystemField::Region]
+        );
+        assert_eq!(
+            f[0].system_fields(),
+            [SystemField::Account, SystemField::Region]
+        );
+        let doc = format!(
+            "[{}]",
+            system_filter(r#""emitSystemFieldDimensions":["@source.log"],"#, "")
+        );
+        let f = parse_filter_document(doc.as_bytes(), "f.json").unwrap();
+        assert_eq!(f[0].system_dimensions, [SystemField::SourceLog]);
+    }
+
+    #[test]
+    fn invalid_system_fields_are_refused_with_cloudwatch_words() {
+        let e = filter_error(&system_filter(
+            r#""emitSystemFieldDimensions":["@aws.accountId"],"#,
+            "",
+        ));
+        assert!(
+            e.contains("The provided system fields are invalid. The supported system fields are - [@aws.region, @aws.account, @source.log]")
+                && e.contains("@aws.accountId")
+                && e.contains("metricFilters[0]"),
+            "{e}"
+        );
+        let e = filter_error(&system_filter(
+            r#""emitSystemFieldDimensions":["@aws.region","@aws.region"],"#,
+            "",
+        ));
+        assert!(e.contains("twice"), "{e}");
+        // System fields count toward the 3 dimensions.
+        let e = filter_error(&system_filter(
+            r#""emitSystemFieldDimensions":["@aws.region","@aws.account"],"#,
+            r#""A":"$.a","B":"$.b""#,
+        ));
+        assert!(
+            e.contains("at most 3") && e.contains("emitSystemFieldDimensions"),
+            "{e}"
+        );
+        let doc = format!(
+            "[{}]",
+            system_filter(
+                r#""emitSystemFieldDimensions":["@aws.region"],"#,
+                r#""A":"$.a","B":"$.b""#
+            )
+        );
+        assert!(parse_filter_document(doc.as_bytes(), "f.json").is_ok());
+        let e = filter_error(&system_filter(
+            r#""emitSystemFieldDimensions":["@aws.region"],"#,
+            r#""@aws.region":"$.a""#,
+        ));
+        assert!(e.contains("also in emitSystemFieldDimensions"), "{e}");
+        // Criteria errors name the column with a caret.
+        let e = filter_error(&system_filter(
+            r#""fieldSelectionCriteria":"@aws.region = \"x\" AND @aws.acount = \"1\"","#,
+            "",
+        ));
+        assert!(
+            e.contains("invalid fieldSelectionCriteria")
+                && e.contains("at column 23")
+                && e.contains("The provided system fields are invalid"),
+            "{e}"
+        );
+        assert!(
+            e.lines()
+                .last()
+                .unwrap()
+                .ends_with(&format!("{}^^^^^^^^^^^", " ".repeat(4 + 22))),
+            "{e}"
+        );
+        // At most 2,000 characters.
+        let long = format!("@aws.region = \\\"{}\\\"", "a".repeat(1985));
+        let e = filter_error(&system_filter(
+            &format!(r#""fieldSelectionCriteria":"{long}","#),
+            "",
+        ));
+        assert!(
+            e.contains("2001 characters") && e.contains("maximum is 2000"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_metric_value_naming_no_field_of_the_pattern_is_admitted() {
+        let doc = r#"[{"filterName":"x","filterPattern":"[kind, value]","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"$missing"}]},
+                      {"filterName":"y","filterPattern":"[kind, value]","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"$7"}]}]"#;
+        let f = parse_filter_document(doc.as_bytes(), "f.json").unwrap();
+        assert!(
+            matches!(&f[0].transformation.value, MetricValue::Absent { text } if text == "$missing")
+        );
+        assert!(matches!(&f[1].transformation.value, MetricValue::Absent { text } if text == "$7"));
+        // A dimension naming a missing field is still refused, and so is a malformed metric value.
+        let e = filter_error(
+            r#"{"filterName":"x","filterPattern":"[kind, value]","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1","dimensions":{"D":"$missing"}}]}"#,
+        );
+        assert!(e.contains("dimension \"D\""), "{e}");
+        let e = filter_error(
+            r#"{"filterName":"x","filterPattern":"[kind, value]","metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"$.value"}]}"#,
+        );
+        assert!(e.contains("metricValue"), "{e}");
     }
 }

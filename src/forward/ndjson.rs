@@ -1,6 +1,7 @@
 //! `ndjson` records: one compact JSON line per event, uncompressed, packed into records.
 //!
-//! A line: `{"owner":…,"logGroup":…,"logStream":…,"id":…,"timestamp":…,"message":…}` followed by
+//! A line: `{"owner":…,"logGroup":…,"logStream":…,"id":…,"timestamp":…,"message":…}`, then the
+//! event's `"extractedFields":{…}` exactly as received when it has them, followed by
 //! the enrichment members (`region`, `ecs`, `elasticBeanstalk`, `lambda`, see [`crate::enrich`]) and
 //! `\n`. `id` is written as received (string or number). Lines are packed in order into records of
 //! at most the record limit; a line is never split across records, except for an event whose line
@@ -15,6 +16,9 @@ use crate::enrich::Enrichment;
 use crate::json;
 use crate::payload::{LogEvent, LogsData, PayloadError};
 use std::io::Write;
+
+/// The member that carries an event's `extractedFields` (the object as received) after its message.
+const EXTRACTED_FIELDS_MEMBER: &[u8] = b",\"extractedFields\":";
 
 /// Room reserved in a split line for `,"part":i,"parts":n` (two 20-digit numbers).
 const PART_MEMBERS_MAX: usize = ",\"part\":,\"parts\":".len() + 40;
@@ -77,21 +81,25 @@ impl NdjsonEncoder {
             // The event's members as received, when they are what this encoder writes; else the
             // message's escaped form, as received or as the event holds it.
             let escaped = ev.raw.message.or_else(|| ev.message.escaped_json());
+            let extracted = ev
+                .extracted_fields
+                .as_ref()
+                .map_or(0, |f| EXTRACTED_FIELDS_MEMBER.len() + f.raw_json().len());
             let (line, estimate) = match (ev.raw.members, escaped) {
                 (Some(members), _) => (
                     Line::Members(members),
-                    self.prefix.len() + members.len() + self.suffix.len(),
+                    self.prefix.len() + members.len() + extracted + self.suffix.len(),
                 ),
                 (None, Some(escaped)) => (
                     Line::Event(Message::Escaped(escaped)),
-                    escaped.len() + line_overhead,
+                    escaped.len() + extracted + line_overhead,
                 ),
                 (None, None) => {
                     text = ev.message.text();
                     let len = text.len();
                     (
                         Line::Event(Message::Text(&text)),
-                        len + len / 8 + line_overhead,
+                        len + len / 8 + extracted + line_overhead,
                     )
                 }
             };
@@ -182,6 +190,20 @@ fn write_line(
                 Message::Text(m) => json::write_str(line, m),
                 Message::Escaped(m) => json::write_content(line, m),
             }
+        }
+    }
+    if let Some(fields) = &ev.extracted_fields {
+        line.extend_from_slice(EXTRACTED_FIELDS_MEMBER);
+        // As received, but on one line: a CR or LF there can only be whitespace between tokens
+        // (JSON strings escape them), so a space stands in for it.
+        let raw = fields.raw_json().as_bytes();
+        if raw.iter().any(|&b| b == b'\n' || b == b'\r') {
+            line.extend(raw.iter().map(|&b| match b {
+                b'\n' | b'\r' => b' ',
+                b => b,
+            }));
+        } else {
+            line.extend_from_slice(raw);
         }
     }
     if let Some((i, n)) = part {
@@ -313,6 +335,44 @@ mod tests {
         let l = lines(&out);
         assert_eq!(l[1]["id"], 1);
         assert_eq!(l[1]["message"], "second");
+    }
+
+    #[test]
+    fn extracted_fields_follow_the_message_as_received() {
+        let mut d = data(&["first", "second"]);
+        let x = crate::payload::ExtractedFields::from_json(std::borrow::Cow::Borrowed(
+            r#"{"@aws.account":"123456789012", "@aws.region":"us-east-1"}"#,
+        ))
+        .unwrap();
+        d.log_events[0] = d.log_events[0].clone().with_extracted_fields(x);
+        let e = Enrichment::from_names(&d.owner, &d.log_group, &d.log_stream, None);
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(&d, None, &e, &BatchLimits::default(), &mut out)
+            .unwrap();
+        let text = std::str::from_utf8(&out[0].data).unwrap();
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.contains(r#""message":"first","extractedFields":{"@aws.account":"123456789012", "@aws.region":"us-east-1"}"#),
+            "{first}"
+        );
+        let l = lines(&out);
+        assert_eq!(l[0]["extractedFields"]["@aws.region"], "us-east-1");
+        assert!(l[1].get("extractedFields").is_none());
+
+        // Received with line breaks between its tokens: still one line per event.
+        let x = crate::payload::ExtractedFields::from_json(std::borrow::Cow::Borrowed(
+            "{\r\n\"@aws.account\": \"1\\n2\"\n}",
+        ))
+        .unwrap();
+        d.log_events[0] = d.log_events[0].clone().with_extracted_fields(x);
+        let mut out = Vec::new();
+        NdjsonEncoder::default()
+            .encode(&d, None, &e, &BatchLimits::default(), &mut out)
+            .unwrap();
+        let l = lines(&out);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0]["extractedFields"]["@aws.account"], "1\n2");
     }
 
     #[test]

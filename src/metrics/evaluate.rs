@@ -8,6 +8,13 @@
 //! dimensions do not depend on the message are aggregated per (filter, minute) and turned into
 //! [`MetricKey`]s once per payload.
 //!
+//! System fields (`@aws.account`, `@aws.region`, `@source.log`): a filter's
+//! `fieldSelectionCriteria` decides per event whether the filter applies to it at all (an event it
+//! does not select is neither a match nor a default), and `emitSystemFieldDimensions` adds the
+//! fields as dimensions after the filter's own. An event's values come from its `extractedFields`,
+//! else from its payload ([`PayloadSystemValues`]); a filter that needs a value the event does not
+//! have skips that event and counts it in [`EvalStats::system_fields_unknown`] (no guess).
+//!
 //! Metric filter behaviour: "Creating metrics from log events using filters" and "Publishing
 //! dimensions with metrics from values in JSON or space-delimited log events" in the CloudWatch
 //! Logs User Guide.
@@ -15,8 +22,9 @@
 use super::cardinality::{Admit, CardinalityGuard, MAX_DIMENSION_COMBINATIONS};
 use super::{MetricBatch, MetricKey, ValueCounts, MINUTE_MS};
 use crate::config::{DimensionSource, MetricFilter, MetricValue, Transformation};
+use crate::pattern::selection::{SelectionCriteria, SystemField, SystemValues};
 use crate::pattern::{Captures, FieldRef};
-use crate::payload::LogsData;
+use crate::payload::{LogEvent, LogsData};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,6 +37,47 @@ pub struct EvalStats {
     pub unpublishable_matches: usize,
     /// Datapoints dropped by the dimension-cardinality guard.
     pub cardinality_dropped: usize,
+    /// (Event, filter) pairs skipped because the filter needs a system field the event does not
+    /// tell (no `extractedFields` member and no payload value for it).
+    pub system_fields_unknown: usize,
+}
+
+/// The system-field values a payload gives its events that carry no `extractedFields` member
+/// for them: `@aws.account` is the payload's `owner`, `@source.log` its `logGroup`, and
+/// `@aws.region` the Region the caller knows the events come from (None: unknown).
+#[derive(Clone, Copy, Debug)]
+pub struct PayloadSystemValues<'d>(SystemValues<'d>);
+
+impl<'d> PayloadSystemValues<'d> {
+    /// The values of `data`'s events, whose Region is `events_region` when known.
+    pub fn new(data: &'d LogsData<'_>, events_region: Option<&'d str>) -> Self {
+        PayloadSystemValues(SystemValues {
+            account: Some(data.owner.as_ref()),
+            region: events_region,
+            source_log: Some(data.log_group.as_ref()),
+        })
+    }
+
+    /// The values of `event`: its `extractedFields` members first, then the payload's.
+    pub fn of<'e>(&self, event: &'e LogEvent<'_>) -> SystemValues<'e>
+    where
+        'd: 'e,
+    {
+        let Some(x) = &event.extracted_fields else {
+            return self.0;
+        };
+        let get = |f: SystemField| x.get(f.name()).or(self.0.get(f));
+        SystemValues {
+            account: get(SystemField::Account),
+            region: get(SystemField::Region),
+            source_log: get(SystemField::SourceLog),
+        }
+    }
+
+    /// The payload's own values.
+    pub fn payload(&self) -> SystemValues<'d> {
+        self.0
+    }
 }
 
 /// A dimension of a filter, for one payload.
@@ -37,6 +86,8 @@ enum Dim<'c> {
     Payload(Arc<str>, String),
     /// From a field of the matching event.
     Field(Arc<str>, &'c FieldRef),
+    /// A system field of the event (its `extractedFields` may differ from the payload's).
+    System(Arc<str>, SystemField),
 }
 
 /// One filter of the plan, for one payload.
@@ -47,6 +98,11 @@ struct PlanFilter<'c> {
     dims: Vec<Dim<'c>>,
     /// No dimension depends on the message.
     static_dims: bool,
+    /// Its `fieldSelectionCriteria`, if any.
+    selection: Option<&'c SelectionCriteria>,
+    /// A system field it needs that no event of the payload can tell, if any: it skips every
+    /// event.
+    unknown: Option<SystemField>,
 }
 
 /// The metric evaluation of one payload: feed it each event's matches, then [`finish`](Self::finish).
@@ -57,6 +113,19 @@ pub struct Evaluation<'c, 'g> {
     guard: Option<&'g mut CardinalityGuard>,
     /// Whether each plan filter matched the current event.
     matched: Vec<bool>,
+    /// Whether each plan filter applies to the current event (its selection picked it and every
+    /// system field it needs is known).
+    applies: Vec<bool>,
+    /// The current event's system-field values.
+    event_values: SystemValues<'c>,
+    /// Plan indices of the filters that decide per event whether they apply (a selection, a
+    /// system field unknown for the payload, or per-event system dimensions); the others always
+    /// apply.
+    decide_per_event: Vec<usize>,
+    /// The payload's system-field values.
+    payload_values: SystemValues<'c>,
+    /// The first (filter, field) skipped for an unknown system field, for the log line.
+    first_unknown: Option<(usize, SystemField)>,
     /// The current event's timestamp and minute.
     timestamp: i64,
     minute: i64,
@@ -68,18 +137,23 @@ pub struct Evaluation<'c, 'g> {
 impl<'c, 'g> Evaluation<'c, 'g> {
     /// The evaluation of the plan filters `plan` (indices into `filters`, in set order) over the
     /// payload `data`, of which `with_default` (plan indices) have a default value.
+    ///
+    /// `system` gives the system-field values of events without `extractedFields`.
     pub fn new(
         filters: &'c [MetricFilter],
         plan: &[usize],
         with_default: &'c [usize],
-        data: &LogsData<'_>,
+        data: &'c LogsData<'_>,
+        system: PayloadSystemValues<'c>,
         guard: Option<&'g mut CardinalityGuard>,
     ) -> Self {
+        let per_event_values = data.log_events.iter().any(|e| e.extracted_fields.is_some());
+        let payload_values = system.payload();
         let filters: Vec<PlanFilter<'c>> = plan
             .iter()
             .filter_map(|&index| {
                 let filter = filters.get(index)?;
-                let dims: Vec<Dim<'c>> = filter
+                let mut dims: Vec<Dim<'c>> = filter
                     .transformation
                     .dimensions
                     .iter()
@@ -97,17 +171,54 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                         }
                     })
                     .collect();
+                let mut unknown = None;
+                for &f in &filter.system_dimensions {
+                    let name = Arc::<str>::from(f.name());
+                    if per_event_values {
+                        dims.push(Dim::System(name, f));
+                    } else {
+                        match payload_values.get(f) {
+                            Some(v) => dims.push(Dim::Payload(name, v.to_string())),
+                            None => unknown = unknown.or(Some(f)),
+                        }
+                    }
+                }
+                if !per_event_values {
+                    let needed = filter.selection.iter().flat_map(|s| s.fields());
+                    for &f in needed {
+                        if payload_values.get(f).is_none() {
+                            unknown = unknown.or(Some(f));
+                        }
+                    }
+                }
                 let static_dims = dims.iter().all(|d| matches!(d, Dim::Payload(..)));
                 Some(PlanFilter {
                     index,
                     filter,
                     dims,
                     static_dims,
+                    selection: filter.selection.as_ref(),
+                    unknown,
                 })
             })
             .collect();
+        let decide_per_event = filters
+            .iter()
+            .enumerate()
+            .filter(|(_, pf)| {
+                pf.unknown.is_some()
+                    || pf.selection.is_some()
+                    || pf.dims.iter().any(|d| matches!(d, Dim::System(..)))
+            })
+            .map(|(i, _)| i)
+            .collect();
         Evaluation {
             matched: vec![false; filters.len()],
+            applies: vec![true; filters.len()],
+            event_values: payload_values,
+            decide_per_event,
+            payload_values,
+            first_unknown: None,
             filters,
             with_default,
             guard,
@@ -119,11 +230,42 @@ impl<'c, 'g> Evaluation<'c, 'g> {
         }
     }
 
-    /// Starts an event with this timestamp (milliseconds since the epoch).
-    pub fn start_event(&mut self, timestamp: i64) {
+    /// Starts `event`, whose system-field values are `values` (from
+    /// [`PayloadSystemValues::of`]).
+    pub fn start_event(&mut self, event: &LogEvent<'_>, values: SystemValues<'c>) {
+        let timestamp = event.timestamp;
         self.timestamp = timestamp;
         self.minute = timestamp.div_euclid(MINUTE_MS) * MINUTE_MS;
         self.matched.iter_mut().for_each(|m| *m = false);
+        self.event_values = values;
+        for &i in &self.decide_per_event {
+            let Some(pf) = self.filters.get(i) else {
+                continue;
+            };
+            let applies = match (pf.unknown, pf.selection) {
+                (Some(f), _) => Err(f),
+                (None, None) => Ok(true),
+                (None, Some(sel)) => sel.selects(&values),
+            };
+            let applies = applies.and_then(|selected| {
+                // Per-event system dimensions must be known too.
+                match pf.dims.iter().find_map(|d| match d {
+                    Dim::System(_, f) if values.get(*f).is_none() => Some(*f),
+                    _ => None,
+                }) {
+                    Some(f) => Err(f),
+                    None => Ok(selected),
+                }
+            });
+            self.applies[i] = match applies {
+                Ok(a) => a,
+                Err(field) => {
+                    self.stats.system_fields_unknown += 1;
+                    self.first_unknown.get_or_insert((i, field));
+                    false
+                }
+            };
+        }
     }
 
     /// Plan filter `i` matched the current event, with these captures.
@@ -131,6 +273,9 @@ impl<'c, 'g> Evaluation<'c, 'g> {
         let Some(pf) = self.filters.get(i) else {
             return;
         };
+        if !self.applies[i] {
+            return;
+        }
         self.matched[i] = true;
         let t = &pf.filter.transformation;
         let value = match &t.value {
@@ -139,6 +284,7 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                 .get(field)
                 .and_then(|v| v.as_f64())
                 .filter(|v| v.is_finite()),
+            MetricValue::Absent { .. } => None,
         };
         let Some(value) = value else {
             self.stats.unpublishable_matches += 1;
@@ -151,24 +297,42 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                 .add(value);
             return;
         }
+        let Some(dims) = self.event_dims(i, Some(caps)) else {
+            self.stats.unpublishable_matches += 1;
+            return;
+        };
+        self.publish(i, dims, value);
+    }
+
+    /// The dimensions of plan filter `i` for the current event; None when one is missing or
+    /// empty. `caps` None: no field dimension can be resolved (a default value).
+    fn event_dims(&self, i: usize, caps: Option<&Captures<'_>>) -> Option<Vec<(Arc<str>, String)>> {
+        let pf = self.filters.get(i)?;
         let mut dims = Vec::with_capacity(pf.dims.len());
         for d in &pf.dims {
             let (name, v) = match d {
                 Dim::Payload(name, v) => (name, Some(v.clone())),
                 Dim::Field(name, field) => (
                     name,
-                    caps.get(field)
+                    caps.and_then(|c| c.get(field))
                         .and_then(|v| v.to_text().map(|c| c.into_owned())),
                 ),
+                Dim::System(name, f) => (name, self.event_values.get(*f).map(str::to_owned)),
             };
             match v {
                 Some(v) if !v.is_empty() => dims.push((name.clone(), v)),
-                _ => {
-                    self.stats.unpublishable_matches += 1;
-                    return;
-                }
+                _ => return None,
             }
         }
+        Some(dims)
+    }
+
+    /// Adds a datapoint of plan filter `i` with these dimensions, through the cardinality guard.
+    fn publish(&mut self, i: usize, dims: Vec<(Arc<str>, String)>, value: f64) {
+        let Some(pf) = self.filters.get(i) else {
+            return;
+        };
+        let t = &pf.filter.transformation;
         if let Some(g) = self.guard.as_deref_mut() {
             match g.admit(
                 pf.index,
@@ -198,17 +362,23 @@ impl<'c, 'g> Evaluation<'c, 'g> {
     /// their default.
     pub fn end_event(&mut self) {
         for &i in self.with_default {
-            if self.matched.get(i) == Some(&false) {
-                if let Some(d) = self
-                    .filters
-                    .get(i)
-                    .and_then(|pf| pf.filter.transformation.default_value)
-                {
-                    self.payload_level
-                        .entry((i, self.minute))
-                        .or_default()
-                        .add(d);
-                }
+            if self.matched.get(i) != Some(&false) || self.applies.get(i) != Some(&true) {
+                continue;
+            }
+            let Some(pf) = self.filters.get(i) else {
+                continue;
+            };
+            let Some(d) = pf.filter.transformation.default_value else {
+                continue;
+            };
+            if pf.static_dims {
+                self.payload_level
+                    .entry((i, self.minute))
+                    .or_default()
+                    .add(d);
+            } else if let Some(dims) = self.event_dims(i, None) {
+                // Only system-field dimensions vary here: a default value has no field ones.
+                self.publish(i, dims, d);
             }
         }
     }
@@ -216,6 +386,21 @@ impl<'c, 'g> Evaluation<'c, 'g> {
     /// Adds the payload's datapoints to `out`.
     pub fn finish(self, out: &mut MetricBatch) -> EvalStats {
         let mut stats = self.stats;
+        if let Some((i, field)) = self.first_unknown {
+            let filter = self
+                .filters
+                .get(i)
+                .map_or("?", |pf| pf.filter.name.as_str());
+            tracing::warn!(
+                filter,
+                field = field.name(),
+                skipped = stats.system_fields_unknown,
+                account = self.payload_values.account,
+                log_group = self.payload_values.source_log,
+                "events skipped by metric filters that need a system field the events do not tell \
+                 (no extractedFields member, and the events' Region is not known here)"
+            );
+        }
         for ((i, minute), values) in self.payload_level {
             let Some(pf) = self.filters.get(i) else {
                 continue;
@@ -225,7 +410,7 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                 .iter()
                 .filter_map(|d| match d {
                     Dim::Payload(name, v) => Some((name.clone(), v.clone())),
-                    Dim::Field(..) => None,
+                    Dim::Field(..) | Dim::System(..) => None,
                 })
                 .collect();
             let key = key(&pf.filter.transformation, dims, minute);
@@ -295,10 +480,11 @@ mod tests {
             policy_level: None,
         };
         let mut guard = CardinalityGuard::new(filters.len());
-        let mut eval = Evaluation::new(&filters, &[0, 1], &[1], &data, Some(&mut guard));
+        let system = PayloadSystemValues::new(&data, Some("us-east-1"));
+        let mut eval = Evaluation::new(&filters, &[0, 1], &[1], &data, system, Some(&mut guard));
         let mut scratch = set.scratch();
         for e in &data.log_events {
-            eval.start_event(e.timestamp);
+            eval.start_event(e, system.of(e));
             set.eval(&e.message.text(), &mut scratch, |i, caps| {
                 eval.matched(i, caps)
             });
@@ -312,6 +498,7 @@ mod tests {
                 datapoints: 7,
                 unpublishable_matches: 2,
                 cardinality_dropped: 0,
+                system_fields_unknown: 0,
             }
         );
         let sums = batch.sums();
@@ -331,5 +518,203 @@ mod tests {
         // In the filter's order of dimensions.
         assert_eq!(dims, [("Group", "/g"), ("Route", "/a")]);
         assert_eq!(latency.minute_ms, 60_000);
+    }
+}
+
+#[cfg(test)]
+mod system_field_tests {
+    use super::*;
+    use crate::config::parse_filter_document;
+    use crate::pattern::FilterSet;
+    use crate::payload::{EventId, ExtractedFields, LogEvent, Message, MessageType};
+    use std::borrow::Cow;
+
+    const FILTERS: &str = r#"[
+        {"filterName":"by-account","filterPattern":"{ $.level = \"ERROR\" }",
+         "emitSystemFieldDimensions":["@aws.account","@aws.region"],
+         "metricTransformations":[{"metricName":"Errors","metricNamespace":"Org","metricValue":"1",
+           "dimensions":{"Service":"$.service"}}]},
+        {"filterName":"selected","filterPattern":"{ $.level = \"ERROR\" }",
+         "fieldSelectionCriteria":"@aws.account IN [\"111111111111\", \"222222222222\"] AND @aws.region = \"us-east-1\"",
+         "metricTransformations":[{"metricName":"Selected","metricNamespace":"Org","metricValue":"1","defaultValue":0}]},
+        {"filterName":"by-log","filterPattern":"{ $.level = \"ERROR\" }",
+         "emitSystemFieldDimensions":["@source.log"],
+         "metricTransformations":[{"metricName":"PerLog","metricNamespace":"Org","metricValue":"1"}]}
+    ]"#;
+
+    fn event(ts: i64, message: &'static str, extracted: Option<&'static str>) -> LogEvent<'static> {
+        LogEvent::new(EventId::Int(0), ts, Message::from(message)).with_extracted_fields(
+            extracted.map(|x| {
+                ExtractedFields::from_json(Cow::Borrowed(x))
+                    .unwrap()
+                    .unwrap()
+            }),
+        )
+    }
+
+    fn data(events: Vec<LogEvent<'static>>) -> LogsData<'static> {
+        LogsData {
+            message_type: MessageType::DataMessage,
+            owner: "111111111111".into(),
+            log_group: "/ecs/orders".into(),
+            log_stream: "s".into(),
+            subscription_filters: vec![],
+            log_events: events,
+            policy_level: None,
+        }
+    }
+
+    /// A metric name, its dimensions and the sum of its values.
+    type Row = (String, Vec<(String, String)>, f64);
+
+    /// Runs the filters over `data`; returns the stats and the rows.
+    fn run(data: &LogsData<'_>, region: Option<&str>) -> (EvalStats, Vec<Row>) {
+        let filters = parse_filter_document(FILTERS.as_bytes(), "test").unwrap();
+        let set = FilterSet::new(filters.iter().map(|f| f.pattern.clone()));
+        let system = PayloadSystemValues::new(data, region);
+        let mut eval = Evaluation::new(&filters, &[0, 1, 2], &[1], data, system, None);
+        let mut scratch = set.scratch();
+        for e in &data.log_events {
+            eval.start_event(e, system.of(e));
+            set.eval(&e.message.text(), &mut scratch, |i, caps| {
+                eval.matched(i, caps)
+            });
+            eval.end_event();
+        }
+        let mut batch = MetricBatch::new();
+        let stats = eval.finish(&mut batch);
+        let mut rows: Vec<Row> = Vec::new();
+        for (k, v) in batch.sorted() {
+            let dims: Vec<(String, String)> = k
+                .dimensions
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.clone()))
+                .collect();
+            let sum = v.sum();
+            match rows
+                .iter_mut()
+                .find(|(m, d, _)| *m == *k.name && *d == dims)
+            {
+                Some(row) => row.2 += sum,
+                None => rows.push((k.name.to_string(), dims, sum)),
+            }
+        }
+        rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        (stats, rows)
+    }
+
+    fn dims(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const ERR: &str = r#"{"level":"ERROR","service":"api"}"#;
+
+    #[test]
+    fn the_source_function_knows_every_field_from_its_payload_and_region() {
+        let d = data(vec![
+            event(60_000, ERR, None),
+            event(60_001, ERR, None),
+            event(60_002, r#"{"level":"INFO","service":"api"}"#, None),
+        ]);
+        let (stats, rows) = run(&d, Some("us-east-1"));
+        assert_eq!(stats.system_fields_unknown, 0);
+        assert_eq!(
+            rows,
+            vec![
+                // The filter's dimensions, then the system fields; no dimensionless series.
+                (
+                    "Errors".into(),
+                    dims(&[
+                        ("Service", "api"),
+                        ("@aws.account", "111111111111"),
+                        ("@aws.region", "us-east-1")
+                    ]),
+                    2.0
+                ),
+                (
+                    "PerLog".into(),
+                    dims(&[("@source.log", "/ecs/orders")]),
+                    2.0
+                ),
+                // Selected (account 111… in us-east-1): two matches, one default of 0.
+                ("Selected".into(), vec![], 2.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn extracted_fields_come_first_and_select_per_event() {
+        let d = data(vec![
+            event(
+                60_000,
+                ERR,
+                Some(r#"{"@aws.account":"222222222222","@aws.region":"us-east-1"}"#),
+            ),
+            // Another account: not selected by "selected", so no default either.
+            event(
+                60_001,
+                r#"{"level":"INFO"}"#,
+                Some(r#"{"@aws.account":"333333333333","@aws.region":"us-east-1"}"#),
+            ),
+            event(
+                60_002,
+                ERR,
+                Some(r#"{"@aws.account":"333333333333","@aws.region":"eu-west-1"}"#),
+            ),
+            // No extractedFields: the payload's owner; the Region is not known.
+            event(60_003, ERR, None),
+        ]);
+        let (stats, rows) = run(&d, None);
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    "Errors".into(),
+                    dims(&[
+                        ("Service", "api"),
+                        ("@aws.account", "222222222222"),
+                        ("@aws.region", "us-east-1")
+                    ]),
+                    1.0
+                ),
+                (
+                    "Errors".into(),
+                    dims(&[
+                        ("Service", "api"),
+                        ("@aws.account", "333333333333"),
+                        ("@aws.region", "eu-west-1")
+                    ]),
+                    1.0
+                ),
+                (
+                    "PerLog".into(),
+                    dims(&[("@source.log", "/ecs/orders")]),
+                    3.0
+                ),
+                ("Selected".into(), vec![], 1.0),
+            ]
+        );
+        // The last event: "by-account" and "selected" need @aws.region, which nothing tells.
+        assert_eq!(stats.system_fields_unknown, 2);
+    }
+
+    #[test]
+    fn an_unknown_region_skips_the_filters_that_need_it_and_counts_them() {
+        let d = data(vec![event(60_000, ERR, None), event(60_001, ERR, None)]);
+        let (stats, rows) = run(&d, None);
+        // Only @source.log is known from the payload.
+        assert_eq!(
+            rows,
+            vec![(
+                "PerLog".into(),
+                dims(&[("@source.log", "/ecs/orders")]),
+                2.0
+            )]
+        );
+        assert_eq!(stats.system_fields_unknown, 4);
+        assert_eq!(stats.datapoints, 2);
     }
 }

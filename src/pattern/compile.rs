@@ -116,7 +116,7 @@ impl Check {
         match (self, node) {
             (Check::Num { op, text, .. }, Json::String(s)) => match op {
                 CmpOp::Eq if semantics::NUMERIC_EQUALITY_SEES_STRING_TEXT => s == text,
-                CmpOp::Ne if semantics::NUMERIC_INEQUALITY_MATCHES_STRINGS => true,
+                CmpOp::Ne if semantics::NUMERIC_INEQUALITY_SEES_STRING_TEXT => s != text,
                 _ => semantics::NUMERIC_CONDITIONS_SEE_NUMERIC_STRINGS && self.on_text(s, regexes),
             },
             (Check::Num { op, value, .. }, Json::Number(n)) => {
@@ -202,7 +202,8 @@ pub(crate) fn resolve<'v>(root: &'v Json, steps: &[Step]) -> Option<&'v Json> {
     Some(node)
 }
 
-/// Whether some value selected by `steps` (every element at a `[*]`, every field at a `.*`)
+/// Whether some value selected by `steps` (every element at a `[*]`, and every member of an
+/// object there ([`semantics::ANY_INDEX_SEES_OBJECT_MEMBERS`]); every field at a `.*`)
 /// satisfies `f`. Never descends into an array without an index or `[*]`
 /// ([`semantics::NO_IMPLICIT_ARRAY_DESCENT`]).
 pub(crate) fn any_selected(root: &Json, steps: &[Step], f: &mut dyn FnMut(&Json) -> bool) -> bool {
@@ -215,6 +216,9 @@ pub(crate) fn any_selected(root: &Json, steps: &[Step], f: &mut dyn FnMut(&Json)
         }
         (Step::Index(i), Json::Array(a)) => a.get(*i).is_some_and(|n| any_selected(n, rest, f)),
         (Step::AnyIndex, Json::Array(a)) => a.iter().any(|n| any_selected(n, rest, f)),
+        (Step::AnyIndex, Json::Object(m)) if semantics::ANY_INDEX_SEES_OBJECT_MEMBERS => {
+            m.values().any(|n| any_selected(n, rest, f))
+        }
         (Step::AnyKey, Json::Object(m)) => m.values().any(|n| any_selected(n, rest, f)),
         _ => false,
     }

@@ -116,6 +116,11 @@ pub enum PatternErrorKind {
     /// A field reference (metric value / dimension) that does not fit the pattern.
     #[error("invalid field reference: {0}")]
     FieldRef(String),
+    /// `$nosuch` or `$9` on `[a, b]` — a well-formed reference to a field the space-delimited
+    /// pattern does not have. CloudWatch admits such a metric value (it publishes nothing), so a
+    /// metric value may hold one ([`crate::config::MetricValue::Absent`]); a dimension may not.
+    #[error("no such field: {0}")]
+    AbsentField(String),
 }
 
 /// An invalid filter pattern: what is wrong ([`PatternErrorKind`]) and where (byte span, column).
@@ -176,18 +181,39 @@ fn clamp_to_boundary(s: &str, mut i: usize) -> usize {
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let src = &self.inner.source;
-        writeln!(f, "{} at column {}", self.inner.kind, self.column())?;
-        // Render the pattern on one line: control characters would break the caret alignment.
-        let shown: String = src
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        writeln!(f, "    {shown}")?;
-        let pad = src[..self.inner.span.start].chars().count();
-        let width = src[self.inner.span.clone()].chars().count().max(1);
-        write!(f, "    {}{}", " ".repeat(pad), "^".repeat(width))
+        write_located(
+            f,
+            &self.inner.kind,
+            &self.inner.source,
+            self.inner.span.clone(),
+        )
     }
+}
+
+/// Writes `message` "at column N", then `source` on one line and a caret line under `span` (byte
+/// offsets on character boundaries): the form of every parse error of the filter languages.
+pub(crate) fn write_located(
+    f: &mut fmt::Formatter<'_>,
+    message: &dyn fmt::Display,
+    src: &str,
+    span: Range<usize>,
+) -> fmt::Result {
+    let start = clamp_to_boundary(src, span.start.min(src.len()));
+    let end = clamp_to_boundary(src, span.end.clamp(start, src.len()));
+    writeln!(
+        f,
+        "{message} at column {}",
+        src[..start].chars().count() + 1
+    )?;
+    // Render the source on one line: control characters would break the caret alignment.
+    let shown: String = src
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    writeln!(f, "    {shown}")?;
+    let pad = src[..start].chars().count();
+    let width = src[start..end].chars().count().max(1);
+    write!(f, "    {}{}", " ".repeat(pad), "^".repeat(width))
 }
 
 impl std::error::Error for PatternError {}

@@ -21,6 +21,7 @@ mod fields;
 pub mod limits;
 mod parser;
 mod regex;
+pub mod selection;
 pub mod semantics;
 mod set;
 

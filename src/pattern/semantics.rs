@@ -67,9 +67,12 @@ pub const NUMERIC_CONDITIONS_SEE_NUMERIC_STRINGS: bool = false;
 /// (`1` and `1.0` are equal).
 pub const NUMERIC_EQUALITY_SEES_STRING_TEXT: bool = true;
 
-/// `{ $.v != 1 }` matches every JSON string and every number other than 1 (observed); it does
-/// not match `null`, booleans, arrays, objects or a missing key.
-pub const NUMERIC_INEQUALITY_MATCHES_STRINGS: bool = true;
+/// `{ $.v != 1 }` on a JSON *string* is the negation of `{ $.v = 1 }` on it
+/// ([`NUMERIC_EQUALITY_SEES_STRING_TEXT`]): the string `"1"` reads as the number and does not
+/// match, every other string (`"abc"`, `"2"`) does (observed in `TestMetricFilter`: `!= 1` does
+/// not match `{"v":"1"}`). On a number `!=` compares values; `null`, booleans, arrays, objects and
+/// a missing key never match.
+pub const NUMERIC_INEQUALITY_SEES_STRING_TEXT: bool = true;
 
 /// `=`/`!=` conditions never match `null`, `true`/`false`, objects or arrays (including `= *`);
 /// use `IS NULL` / `IS TRUE` / `IS FALSE` for those. A bare `true` is the *string* "true":
@@ -103,6 +106,11 @@ pub const JSON_REQUIRES_WHOLE_OBJECT: bool = true;
 /// `a = 1` and another `b = 2`. `NOT EXISTS` is true when nothing is selected. The guide: "You can
 /// use the JSON wildcard to select any array element or any JSON object field".
 pub const WILDCARD_CONDITIONS_ARE_EXISTENTIAL: bool = true;
+
+/// The array wildcard `[*]` also selects every member of an *object*: `{ $.arr[*] = "hit" }`
+/// matches `{"arr":{"0":"hit"}}` (observed in `TestMetricFilter`). `.*` selects object members
+/// only.
+pub const ANY_INDEX_SEES_OBJECT_MEMBERS: bool = true;
 
 /// A `*` wildcard may stand at the start, the end, or both ends of a string value; a `*` in
 /// the middle is literal. A quoted `"*"` is still a wildcard. The same holds in space-delimited

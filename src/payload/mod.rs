@@ -9,7 +9,9 @@
 //!  "logEvents":[{"id":"3828...","timestamp":1700000000000,"message":"ERROR boom"}]}
 //! ```
 //!
-//! Kinesis destinations receive the same gzip bytes as record data ([`Decoder::decode_gzip`]).
+//! Kinesis destinations receive the same gzip bytes as record data ([`Decoder::decode_gzip`]). A
+//! subscription filter with `emitSystemFields` adds `"extractedFields":{"@aws.account":"…",
+//! "@aws.region":"…"}` to each event ([`ExtractedFields`]), which the event keeps.
 //!
 //! # Why not `aws_lambda_events::cloudwatch_logs`
 //!
@@ -189,10 +191,58 @@ fn borrowed_str_vec<'de: 'a, 'a, D: Deserializer<'de>>(
     d.deserialize_seq(SeqVisitor)
 }
 
+/// The system fields CloudWatch Logs puts into each event of a subscription with
+/// `emitSystemFields` (`"extractedFields": {"@aws.account": "…", "@aws.region": "…"}`), kept as
+/// received: forwarding writes the object back byte for byte; [`get`](Self::get) reads its string
+/// members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractedFields<'a> {
+    raw: Cow<'a, str>,
+    members: Vec<(String, String)>,
+}
+
+impl<'a> ExtractedFields<'a> {
+    /// From the JSON text of the member's value: `None` for `null`, an error unless it is an
+    /// object. Members whose value is not a string are kept in the text and not read.
+    pub fn from_json(raw: Cow<'a, str>) -> Result<Option<Self>, serde_json::Error> {
+        let value: Option<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&raw)?;
+        Ok(value.map(|map| ExtractedFields {
+            members: map
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Some((k, s)),
+                    _ => None,
+                })
+                .collect(),
+            raw,
+        }))
+    }
+
+    /// The string value of member `key` (`"@aws.account"`), if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The object's JSON text as received.
+    pub fn raw_json(&self) -> &str {
+        &self.raw
+    }
+}
+
+fn extracted_fields<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<ExtractedFields<'a>>, D::Error> {
+    let raw = <&'de serde_json::value::RawValue>::deserialize(d)?;
+    ExtractedFields::from_json(Cow::Borrowed(raw.get())).map_err(de::Error::custom)
+}
+
 /// One log event of a payload.
 ///
-/// Equality is that of the id, timestamp and message: [`raw`](Self::raw) only says how the event
-/// was received.
+/// Equality is that of the id, timestamp, message and extracted fields: [`raw`](Self::raw) only
+/// says how the event was received.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogEvent<'a> {
     /// The event id as received.
@@ -203,6 +253,15 @@ pub struct LogEvent<'a> {
     /// The log message.
     #[serde(borrow)]
     pub message: Message<'a>,
+    /// The system fields CloudWatch Logs added (`extractedFields`), when the subscription emits
+    /// them.
+    #[serde(
+        borrow,
+        default,
+        rename = "extractedFields",
+        deserialize_with = "extracted_fields"
+    )]
+    pub extracted_fields: Option<ExtractedFields<'a>>,
     /// The event's text in the payload, where it is exactly what this crate would write (the
     /// decoder's fast path fills it), so that encoders can copy it instead of writing it again.
     #[serde(skip)]
@@ -216,14 +275,24 @@ impl<'a> LogEvent<'a> {
             id,
             timestamp,
             message,
+            extracted_fields: None,
             raw: RawEvent::default(),
         }
+    }
+
+    /// The same event with these extracted fields.
+    pub fn with_extracted_fields(mut self, fields: Option<ExtractedFields<'a>>) -> Self {
+        self.extracted_fields = fields;
+        self
     }
 }
 
 impl PartialEq for LogEvent<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.timestamp == other.timestamp && self.message == other.message
+        self.id == other.id
+            && self.timestamp == other.timestamp
+            && self.message == other.message
+            && self.extracted_fields == other.extracted_fields
     }
 }
 
@@ -236,7 +305,7 @@ pub struct RawEvent<'a> {
     /// [`json::write_str`]'s form.
     pub message: Option<&'a str>,
     /// The members `"id":…,"timestamp":…,"message":"…"` when they are written exactly as this
-    /// crate writes them (see `forward::ndjson`).
+    /// crate writes them and are all the event's members (see `forward::ndjson`).
     pub members: Option<&'a str>,
 }
 

@@ -15,7 +15,7 @@
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
 
-use super::{EventId, LogEvent, LogsData, Message, MessageType, RawEvent};
+use super::{EventId, ExtractedFields, LogEvent, LogsData, Message, MessageType, RawEvent};
 use crate::json::classify::find_special;
 use crate::json::string_end;
 use crate::json::unescape::{hex4, unescape, ESCAPE, ESC_SLASH, ESC_TWO_BYTE, ESC_UNICODE};
@@ -355,6 +355,7 @@ impl<'a> Scanner<'a> {
             id,
             timestamp,
             message,
+            extracted_fields: None,
             raw: RawEvent {
                 message: raw,
                 members: raw.map(|_| members),
@@ -401,6 +402,7 @@ impl<'a> Scanner<'a> {
         let mut id = None;
         let mut timestamp = None;
         let mut message: Option<(Message<'a>, Option<&'a str>)> = None;
+        let mut extracted: Option<Option<ExtractedFields<'a>>> = None;
         if self.peek()? != b'}' {
             loop {
                 let key = self.key()?;
@@ -425,6 +427,13 @@ impl<'a> Scanner<'a> {
                         let t = self.long_string()?;
                         message = Some(self.message(t, arena, fixups, index)?);
                     }
+                    b"extractedFields" => {
+                        once(&mut extracted)?;
+                        let start = self.i;
+                        self.skip_value(0)?;
+                        let raw = self.text.get(start..self.i)?;
+                        extracted = Some(ExtractedFields::from_json(Cow::Borrowed(raw)).ok()?);
+                    }
                     _ => self.skip_value(0)?,
                 }
                 self.ws();
@@ -442,6 +451,7 @@ impl<'a> Scanner<'a> {
             id: id?,
             timestamp: timestamp?,
             message,
+            extracted_fields: extracted.flatten(),
             raw: RawEvent {
                 message: raw,
                 members: None,
@@ -756,6 +766,11 @@ mod tests {
                         EventId::Int(n) => EventId::Int(*n),
                     };
                     LogEvent::new(id, e.timestamp, Message::from(e.message.to_string()))
+                        .with_extracted_fields(e.extracted_fields.as_ref().map(|x| {
+                            ExtractedFields::from_json(Cow::Owned(x.raw_json().to_owned()))
+                                .unwrap()
+                                .unwrap()
+                        }))
                 })
                 .collect(),
             policy_level: d.policy_level.as_ref().map(o),
@@ -769,6 +784,25 @@ mod tests {
     }
 
     #[test]
+    fn extracted_fields_are_read_and_kept_as_received() {
+        let d = doc(
+            r#"{"id":"1","timestamp":10,"message":"m","extractedFields":{"@aws.account":"123456789012", "@aws.region":"us-east-1","n":1}}"#,
+        );
+        let mut arena = String::new();
+        let p = parse(&d, &mut arena).unwrap();
+        let x = p.log_events[0].extracted_fields.as_ref().unwrap();
+        assert_eq!(x.get("@aws.account"), Some("123456789012"));
+        assert_eq!(x.get("@aws.region"), Some("us-east-1"));
+        assert_eq!(x.get("n"), None, "only string members are read");
+        assert_eq!(
+            x.raw_json(),
+            r#"{"@aws.account":"123456789012", "@aws.region":"us-east-1","n":1}"#
+        );
+        let slow: LogsData<'_> = serde_json::from_str(&d).unwrap();
+        assert_eq!(slow.log_events[0].extracted_fields.as_ref(), Some(x));
+    }
+
+    #[test]
     fn agrees_with_serde_on_valid_documents() {
         let ok = [
             doc(r#"{"id":"1","timestamp":10,"message":"plain"}"#),
@@ -779,6 +813,7 @@ mod tests {
             format!(r#"{{{HEAD},"logEvents":[],"policyLevel":"ACCOUNT_LEVEL_POLICY","x":{{}},"y":[]}}"#),
             r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#.to_owned(),
             r#"{"messageType":"X","owner":"o\u00e9","logGroup":"g\/h","logStream":"s","subscriptionFilters":["a\nb"],"logEvents":[]}"#.to_owned(),
+            doc(r#"{"id":"1","timestamp":10,"message":"m","extractedFields":{"@aws.account":"123456789012","@aws.region":"us-east-1"}},{"id":"2","timestamp":11,"message":"n","extractedFields":null},{"extractedFields": { "@source.log" : "/g" , "n" : 1 },"id":"3","timestamp":12,"message":"o"}"#),
         ];
         for d in &ok {
             assert!(check(d).is_some(), "fast path refused {d}");
@@ -886,6 +921,10 @@ mod tests {
             format!(r#"{{{HEAD},"logEvents":[],"owner":"2"}}"#),
             format!(r#"{{{HEAD}}}"#),
             format!(r#"{{{HEAD},"logEvents":[],"policyLevel":1}}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"m","extractedFields":["@aws.account"]}"#),
+            doc(
+                r#"{"id":"1","timestamp":1,"message":"m","extractedFields":{},"extractedFields":{}}"#,
+            ),
             format!(
                 r#"{{{HEAD},"logEvents":[],"x":{}}}"#,
                 "[".repeat(100) + &"]".repeat(100)

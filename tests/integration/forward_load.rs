@@ -16,7 +16,7 @@ use common::fault_kinesis::{FaultConfig, FaultKinesis, KeyLimit};
 use logrelay::config::Config;
 use logrelay::forward::{ForwardError, KinesisSink};
 use logrelay::metrics::NullMetricSink;
-use logrelay::pipeline::{Pipeline, Relay, RelayError};
+use logrelay::pipeline::{EventsRegion, Pipeline, Relay, RelayError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -140,8 +140,12 @@ async fn run(load: &Load) -> Outcome {
     // Relays and payloads are made before the clock starts: the time to drain is the relays' alone.
     let relays: Vec<_> = (0..load.relays)
         .map(|r| {
-            let pipeline =
-                Pipeline::new(config.clone(), Some("us-east-1".into())).expect("pipeline");
+            let pipeline = Pipeline::new(
+                config.clone(),
+                Some("us-east-1".into()),
+                EventsRegion::Known("us-east-1".into()),
+            )
+            .expect("pipeline");
             let sink = KinesisSink::new(aws_sdk_kinesis::Client::new(&sdk), ARN)
                 .with_limits(config.batch_limits);
             (

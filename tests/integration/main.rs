@@ -19,3 +19,4 @@ mod payload_moto_producer;
 mod pipeline_moto;
 mod replay_cli;
 mod replay_moto;
+mod replay_system_fields;

@@ -875,8 +875,20 @@ fn json_wildcard_selectors() {
                 (order, true),
                 (r#"{"items": [{"sku": "A-1"}]}"#, false),
                 (r#"{"items": []}"#, false),
-                // `[*]` selects array elements only.
+                // `[*]` on an object selects its members: here the string "B-7", which has
+                // no `.sku`.
                 (r#"{"items": {"sku": "B-7"}}"#, false),
+                (r#"{"items": {"first": {"sku": "B-7"}}}"#, true),
+            ],
+        },
+        Row {
+            source: "CW [*] also iterates the members of an object",
+            pattern: r#"{ $.arr[*] = "hit" }"#,
+            cases: &[
+                (r#"{"arr":{"0":"hit"}}"#, true),
+                (r#"{"arr":["miss","hit"]}"#, true),
+                (r#"{"arr":{"0":"miss"}}"#, false),
+                (r#"{"arr":"hit"}"#, false),
             ],
         },
         Row {
@@ -973,12 +985,16 @@ fn json_comparisons_as_cloudwatch_does_them() {
             ],
         },
         Row {
-            source: "CW != 1 matches every string and every other number",
+            source: "CW != 1 matches every other number and every string but \"1\"",
             pattern: "{ $.v != 1 }",
             cases: &[
                 (r#"{"v": 2}"#, true),
                 (r#"{"v": "abc"}"#, true),
+                (r#"{"v": "2"}"#, true),
                 (r#"{"v": 1}"#, false),
+                (r#"{"v": 1.0}"#, false),
+                // Observed: a string that reads as the number compares as it, as for `=`.
+                (r#"{"v": "1"}"#, false),
                 (r#"{"v": null}"#, false),
                 (r#"{"v": false}"#, false),
                 (r#"{"v": [2]}"#, false),
@@ -1159,4 +1175,59 @@ fn what_cloudwatch_rejects() {
     ] {
         assert!(Pattern::parse(ok).is_ok(), "{ok}");
     }
+}
+
+#[test]
+fn the_filter_set_and_its_literal_prefilter_agree_on_the_observed_json_cases() {
+    // `!=` must never become a required literal, and `[*]` over an object must still reach the
+    // matcher: the set (with term filters beside, so that the literal search runs) gives the
+    // pattern's own answer, on the text and on the escaped JSON string content.
+    use logrelay::pattern::{EscapedStr, FilterSet};
+    let patterns = [
+        r#"{ $.v != 1 }"#,
+        r#"{ $.arr[*] = "hit" }"#,
+        r#"{ $.status != "okay" }"#,
+        r#"{ $.arr[*].name = "needle" }"#,
+        "ERROR",
+        "?WARN ?FATAL",
+    ];
+    let messages = [
+        r#"{"v":"1"}"#,
+        r#"{"v":"11"}"#,
+        r#"{"v":1}"#,
+        r#"{"arr":{"0":"hit"}}"#,
+        r#"{"arr":{"k":{"name":"needle"}}}"#,
+        r#"{"arr":{"0":"miss"}, "note": "hit"}"#,
+        r#"{"status":"okay"}"#,
+        r#"{"status":"fine", "x": "ERROR"}"#,
+        r#"{"arr":["a\"b", "hit"]}"#,
+    ];
+    let compiled: Vec<Pattern> = patterns
+        .iter()
+        .map(|p| Pattern::parse(p).unwrap())
+        .collect();
+    let set = FilterSet::new(compiled.iter().cloned());
+    let mut scratch = set.scratch();
+    for m in messages {
+        let want: Vec<usize> = (0..compiled.len())
+            .filter(|&i| compiled[i].test(m).is_some())
+            .collect();
+        let mut got = Vec::new();
+        set.eval(m, &mut scratch, |i, _| got.push(i));
+        got.sort();
+        assert_eq!(got, want, "{m}");
+        let escaped = serde_json::to_string(m).unwrap();
+        let escaped = EscapedStr::new(&escaped[1..escaped.len() - 1]).unwrap();
+        let mut got = Vec::new();
+        set.eval_escaped(escaped, &mut scratch, |i, _| got.push(i));
+        got.sort();
+        assert_eq!(got, want, "escaped {m}");
+    }
+    // The observed answers themselves.
+    assert!(compiled[0].test(r#"{"v":"1"}"#).is_none());
+    assert!(compiled[0].test(r#"{"v":"11"}"#).is_some());
+    assert!(compiled[1].test(r#"{"arr":{"0":"hit"}}"#).is_some());
+    assert!(compiled[3]
+        .test(r#"{"arr":{"k":{"name":"needle"}}}"#)
+        .is_some());
 }

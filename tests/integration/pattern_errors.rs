@@ -333,10 +333,18 @@ fn field_ref_errors() {
     let space = Pattern::parse("[a, b]").unwrap();
     let e = space.field_ref("$nosuch").unwrap_err();
     assert!(
-        matches!(e.kind(), K::FieldRef(m) if m.contains("no field named \"nosuch\"")),
+        matches!(e.kind(), K::AbsentField(m) if m.contains("no field named \"nosuch\"")),
         "{e}"
     );
-    assert!(space.field_ref("$3").is_err());
+    assert!(matches!(
+        space.field_ref("$3").unwrap_err().kind(),
+        K::AbsentField(m) if m.contains("not a field position")
+    ));
+    // Malformed references are not absent fields.
+    assert!(matches!(
+        space.field_ref("$.a").unwrap_err().kind(),
+        K::FieldRef(_)
+    ));
     assert!(space.field_ref("$0").is_err());
     assert!(space.field_ref("$.a").is_err());
     assert!(space.field_ref("$2").is_ok());

@@ -626,3 +626,61 @@ fn literals_with_escaped_characters_are_found_in_escaped_text() {
         assert_eq!(got, want, "{msg:?} escaped as {raw:?}");
     }
 }
+
+// ------------------------------------------------------------------ fieldSelectionCriteria
+
+fn criteria_text() -> impl Strategy<Value = String> {
+    let token = prop::sample::select(vec![
+        "@aws.account",
+        "@aws.region",
+        "@source.log",
+        "@aws.acount",
+        "=",
+        "!=",
+        "IN",
+        "NOT",
+        "not in",
+        "AND",
+        "or",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        "\"us-east-1\"",
+        "\"a\\\"b\"",
+        "\"",
+        "111111111111",
+        "é",
+        " ",
+    ]);
+    prop::collection::vec(token, 0..14).prop_map(|t| t.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Any text parses or gives an error whose column lies within it (with a caret under it), and
+    /// what parses evaluates on any values without a panic, reading only the fields it lists.
+    #[test]
+    fn selection_criteria_parse_or_point_inside_the_text(text in prop_oneof![criteria_text(), ".{0,40}"]) {
+        use logrelay::pattern::selection::{SelectionCriteria, SystemValues};
+        match SelectionCriteria::parse(&text) {
+            Ok(c) => {
+                let all = SystemValues {
+                    account: Some("111111111111"),
+                    region: Some("us-east-1"),
+                    source_log: Some("/g"),
+                };
+                prop_assert!(c.selects(&all).is_ok());
+                let none = SystemValues::default();
+                prop_assert_eq!(c.selects(&none).is_err(), !c.fields().is_empty());
+            }
+            Err(e) => {
+                prop_assert!(e.column() <= text.chars().count() + 1, "{}", e);
+                let shown = e.to_string();
+                prop_assert!(shown.lines().last().is_some_and(|l| l.contains('^')), "{}", shown);
+            }
+        }
+    }
+}

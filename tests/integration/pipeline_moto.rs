@@ -10,7 +10,7 @@ use logrelay::app::{build_sinks, LocalSinks};
 use logrelay::config::Config;
 use logrelay::forward::AnyRecordSink;
 use logrelay::metrics::AnyMetricSink;
-use logrelay::pipeline::{Pipeline, Relay, RelayError};
+use logrelay::pipeline::{EventsRegion, Pipeline, Relay, RelayError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -72,7 +72,7 @@ impl Setup {
             .await
             .unwrap();
         Relay::new(
-            Pipeline::new(self.cfg.clone(), None).unwrap(),
+            Pipeline::new(self.cfg.clone(), None, EventsRegion::Unknown).unwrap(),
             records,
             metrics,
         )
@@ -171,7 +171,7 @@ async fn a_failing_putmetricdata_does_not_stop_forwarding() {
         aws_sdk_cloudwatch::Client::new(&cw_sdk),
     ));
     let relay = Relay::new(
-        Pipeline::new(s.cfg.clone(), None).unwrap(),
+        Pipeline::new(s.cfg.clone(), None, EventsRegion::Unknown).unwrap(),
         records,
         metrics,
     );
@@ -258,7 +258,11 @@ async fn an_assume_role_failure_names_the_role_and_fails_the_invocation() {
     let (records, metrics) = build_sinks(&cfg, Some(&sdk), LocalSinks::lambda())
         .await
         .unwrap();
-    let relay = Relay::new(Pipeline::new(cfg, None).unwrap(), records, metrics);
+    let relay = Relay::new(
+        Pipeline::new(cfg, None, EventsRegion::Unknown).unwrap(),
+        records,
+        metrics,
+    );
     let gz = common::gzip(common::payload_json("1", "/g", "s", &recent_events(3)).as_bytes());
     let err = relay
         .handle_event(

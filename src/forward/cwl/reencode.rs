@@ -7,7 +7,7 @@
 //! into consecutive message chunks that repeat the event's `id` and `timestamp`.
 
 use crate::json;
-use crate::payload::{EventId, LogEvent, LogsData, Message, PayloadError};
+use crate::payload::{LogEvent, LogsData, Message, PayloadError};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
@@ -28,7 +28,7 @@ pub fn write_json<'e, 'x: 'e>(
             out.push(b',');
         }
         first = false;
-        write_event(ev.id.clone(), ev.timestamp, &ev.message, out);
+        write_event(ev, &ev.message, out);
     }
     write_json_tail(data, out);
 }
@@ -52,13 +52,19 @@ fn write_json_head(data: &LogsData<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"],\"logEvents\":[");
 }
 
-fn write_event(id: EventId<'_>, timestamp: i64, message: &Message<'_>, out: &mut Vec<u8>) {
+/// Writes `ev` with `message` (its own, or a chunk of it); its `extractedFields`, when it has
+/// them, follow the message exactly as received.
+fn write_event(ev: &LogEvent<'_>, message: &Message<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"id\":");
-    id.write_json(out);
+    ev.id.write_json(out);
     out.extend_from_slice(b",\"timestamp\":");
-    json::write_i64(out, timestamp);
+    json::write_i64(out, ev.timestamp);
     out.extend_from_slice(b",\"message\":");
     message.write_json(out);
+    if let Some(fields) = &ev.extracted_fields {
+        out.extend_from_slice(b",\"extractedFields\":");
+        out.extend_from_slice(fields.raw_json().as_bytes());
+    }
     out.push(b'}');
 }
 
@@ -195,7 +201,8 @@ impl ReEncoder<'_, '_> {
         ev: &LogEvent<'_>,
         out: &mut Vec<EncodedPayload>,
     ) -> Result<(), PayloadError> {
-        let empty = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(""));
+        let empty = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(""))
+            .with_extracted_fields(ev.extracted_fields.clone());
         self.json.clear();
         write_json(self.data, [&empty], &mut self.json);
         let envelope = self.json.len() + 32;
@@ -210,7 +217,8 @@ impl ReEncoder<'_, '_> {
             let mut parts = Vec::with_capacity(n);
             let mut fits = true;
             for (i, chunk) in chunks.into_iter().enumerate() {
-                let piece = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(chunk));
+                let piece = LogEvent::new(ev.id.clone(), ev.timestamp, Message::from(chunk))
+                    .with_extracted_fields(ev.extracted_fields.clone());
                 let gz = self.compress([&piece]);
                 if gz.len() > self.max {
                     fits = false;
@@ -239,7 +247,7 @@ impl ReEncoder<'_, '_> {
 mod tests {
     use super::*;
     use crate::payload::testing::{gz, DOC};
-    use crate::payload::{Decoder, MessageType};
+    use crate::payload::{Decoder, EventId, MessageType};
     use std::borrow::Cow;
 
     #[test]
@@ -251,6 +259,32 @@ mod tests {
         write_json(&dec.data, &dec.data.log_events, &mut json);
         let expected = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/app","logStream":"2024/01/01/[$LATEST]abc","subscriptionFilters":["f1"],"logEvents":[{"id":"1","timestamp":10,"message":"plain"},{"id":2,"timestamp":11,"message":"esc\"aped\n"}]}"#;
         assert_eq!(std::str::from_utf8(&json).unwrap(), expected);
+    }
+
+    #[test]
+    fn extracted_fields_are_written_back_as_received() {
+        // As a subscription with emitSystemFields delivers it: the document is written back
+        // byte for byte, the extractedFields object included (spacing and all).
+        let doc = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":10,"message":"a \"q\"","extractedFields":{"@aws.account":"123456789012", "@aws.region":"us-east-1"}},{"id":"2","timestamp":11,"message":"b"}]}"#;
+        let bytes = gz(doc);
+        let mut d = Decoder::default();
+        let dec = d.decode_gzip(&bytes).unwrap();
+        let mut json = Vec::new();
+        write_json(&dec.data, &dec.data.log_events, &mut json);
+        assert_eq!(std::str::from_utf8(&json).unwrap(), doc);
+        // A split event repeats them in every chunk.
+        let big = "y".repeat(3000);
+        let doc = doc.replace("a \\\"q\\\"", &big);
+        let bytes = gz(&doc);
+        let dec = d.decode_gzip(&bytes).unwrap();
+        let payloads = reencode(&dec.data, Some(&[true, false]), 600, 0).unwrap();
+        assert!(payloads.len() > 1, "{}", payloads.len());
+        let mut dec2 = Decoder::default();
+        for p in &payloads {
+            let back = dec2.decode_gzip(&p.gzip).unwrap();
+            let x = back.data.log_events[0].extracted_fields.as_ref().unwrap();
+            assert_eq!(x.get("@aws.region"), Some("us-east-1"));
+        }
     }
 
     #[test]

@@ -22,6 +22,13 @@ pub(crate) fn field_ref(p: &Pattern, reference: &str) -> Result<FieldRef, Patter
             reference,
         ))
     };
+    let absent = |msg: String| {
+        Err(PatternError::new(
+            PatternErrorKind::AbsentField(msg),
+            0..reference.len(),
+            reference,
+        ))
+    };
     let target = match p.matcher() {
         Matcher::Json(_) => {
             if !reference.starts_with("$.") {
@@ -43,13 +50,23 @@ pub(crate) fn field_ref(p: &Pattern, reference: &str) -> Result<FieldRef, Patter
                     "a space-delimited pattern's fields are referenced as $name or $N, not {reference:?}"
                 ));
             };
-            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+            if rest.is_empty()
+                || rest == "0"
+                || !rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return err(format!(
+                    "a space-delimited pattern's fields are referenced as $name or $N (N from 1), not {reference:?}"
+                ));
+            }
+            if rest.bytes().all(|b| b.is_ascii_digit()) {
                 match rest.parse::<usize>() {
                     Ok(n) if n >= 1 && (m.ellipsis.is_some() || n <= m.specs.len()) => {
                         RefTarget::SpacePos(n - 1)
                     }
                     _ => {
-                        return err(format!(
+                        return absent(format!(
                         "{reference} is not a field position of this pattern (it has {} fields)",
                         m.specs.len()
                     ))
@@ -59,7 +76,7 @@ pub(crate) fn field_ref(p: &Pattern, reference: &str) -> Result<FieldRef, Patter
                 match m.specs.iter().position(|s| s.name.as_deref() == Some(rest)) {
                     Some(i) => RefTarget::SpaceSpec(i),
                     None => {
-                        return err(format!(
+                        return absent(format!(
                             "the pattern has no field named {rest:?} (fields covered by '...' are referenced by position, $N)"
                         ))
                     }
