@@ -60,8 +60,8 @@ pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 /// this much plus [`WORKING_SET_PER_DECOMPRESSED_BYTE_NUM`] / [`WORKING_SET_PER_DECOMPRESSED_BYTE_DEN`]
 /// bytes per decompressed byte (the event and its gzip, the JSON, the unescaped messages, the
 /// events, the records, the Kinesis requests), above every line fitted over the payload shapes,
-/// record formats and sinks measured (largest: 21.6 MiB + 3.61 × decompressed bytes, short events
-/// forwarded as `ndjson`).
+/// record formats and sinks measured (the steepest: about 22 MiB + 3.6 × decompressed bytes, short
+/// text events forwarded as `ndjson`).
 pub const WORKING_SET_BASE_BYTES: u64 = 24 * 1024 * 1024;
 /// Numerator of the measured working set per decompressed byte (see [`WORKING_SET_BASE_BYTES`]).
 pub const WORKING_SET_PER_DECOMPRESSED_BYTE_NUM: u64 = 15;
