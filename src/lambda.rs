@@ -89,7 +89,9 @@ pub async fn handle(
 fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
     let line = self_metrics_line(result, &function);
-    if let Err(e) = write_line(&mut std::io::stdout().lock(), &line) {
+    // The lock is released before the warning, which goes to stdout too.
+    let written = write_line(&mut std::io::stdout().lock(), &line);
+    if let Err(e) = written {
         tracing::warn!(error = %e, "self-metrics line not written to stdout");
     }
 }
