@@ -84,10 +84,23 @@ pub async fn handle(
     }))
 }
 
-/// Writes logrelay's own counters as one EMF line on stdout.
+/// Writes logrelay's own counters as one EMF line on stdout; a write error (stdout closed or
+/// full) is logged, never a panic: the invocation's result does not depend on it.
 fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
-    println!("{}", self_metrics_line(result, &function));
+    let line = self_metrics_line(result, &function);
+    // The lock is released before the warning, which goes to stdout too.
+    let written = write_line(&mut std::io::stdout().lock(), &line);
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "self-metrics line not written to stdout");
+    }
+}
+
+/// Writes `line` and a newline to `out` and flushes it.
+fn write_line(out: &mut impl std::io::Write, line: &serde_json::Value) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, line)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// logrelay's own counters for one invocation as an EMF document: events, records, and the failures
@@ -259,5 +272,27 @@ mod tests {
         let absolute = deadline_instant(epoch_ms + 5_000);
         assert!(absolute <= Instant::now() + Duration::from_millis(5_100));
         assert!(absolute >= now + Duration::from_millis(4_000));
+    }
+
+    #[test]
+    fn a_stdout_write_error_is_returned_not_a_panic() {
+        /// A writer whose device is gone: every write fails.
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let line = self_metrics_line(&Ok(InvocationReport::default()), "f");
+        let e = write_line(&mut Closed, &line).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+        let mut out = Vec::new();
+        write_line(&mut out, &line).unwrap();
+        assert_eq!(out.last(), Some(&b'\n'));
+        let written: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(written, line);
     }
 }

@@ -184,6 +184,17 @@ impl Pipeline {
         plan
     }
 
+    /// The cardinality guard. A poisoned lock (a panic while it was held: only in a build that
+    /// unwinds, the release build aborts) is recovered rather than leaving the guard off: its state
+    /// is hashes, a window start and a flag per filter, each valid whatever the panic interrupted.
+    fn lock_guard(&self) -> std::sync::MutexGuard<'_, CardinalityGuard> {
+        self.guard.lock().unwrap_or_else(|poisoned| {
+            tracing::warn!("cardinality guard lock poisoned by an earlier panic; recovered, the guard stays on");
+            self.guard.clear_poison();
+            poisoned.into_inner()
+        })
+    }
+
     /// Evaluates the filters on every event of a payload, aggregates the metrics
     /// ([`Evaluation`]), and in [`ForwardMode::Encode`] encodes the records.
     pub fn process(
@@ -215,7 +226,7 @@ impl Pipeline {
             selected.reserve(data.log_events.len());
         }
         let mut scratch = plan.set.scratch();
-        let mut guard = self.guard.lock().ok();
+        let mut guard = self.lock_guard();
         let system = PayloadSystemValues::new(data, self.events_region.known());
         let mut eval = Evaluation::new(
             &self.config.filters,
@@ -223,7 +234,7 @@ impl Pipeline {
             &plan.with_default,
             data,
             system,
-            guard.as_deref_mut(),
+            Some(&mut *guard),
         );
         for event in &data.log_events {
             eval.start_event(event, system.of(event));
@@ -336,6 +347,16 @@ impl<R: RecordSink, M: MetricSink> Relay<R, M> {
         &self.pipeline
     }
 
+    /// The record sink, when forwarding.
+    pub fn record_sink(&self) -> Option<&R> {
+        self.records.as_ref()
+    }
+
+    /// The metric sink.
+    pub fn metric_sink(&self) -> &M {
+        &self.metrics
+    }
+
     /// Handles one Lambda event body (`{"awslogs":{"data":...}}`).
     pub async fn handle_event(
         &self,
@@ -401,4 +422,119 @@ impl<R: RecordSink, M: MetricSink> Relay<R, M> {
 
 fn metrics_error_text(e: &MetricsError) -> String {
     e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse_filter_document, MetricsMode};
+    use crate::forward::{BatchLimits, Format, PartitionKeyMode};
+    use crate::metrics::cardinality::{MAX_DIMENSION_COMBINATIONS, WINDOW_MS};
+    use crate::payload::{EventId, LogEvent, LogsData};
+
+    fn pipeline(filters: &str) -> Pipeline {
+        let config = Config {
+            filters: parse_filter_document(filters.as_bytes(), "test").unwrap(),
+            metrics: MetricsMode::Off,
+            stream_arn: None,
+            assume_role: None,
+            forward_format: Format::Cwl,
+            forward_pattern: None,
+            partition_key: PartitionKeyMode::Stream,
+            max_decompressed_bytes: crate::payload::DEFAULT_MAX_DECOMPRESSED_BYTES,
+            batch_limits: BatchLimits::default(),
+            own_log_group: None,
+        };
+        Pipeline::new(Arc::new(config), None, EventsRegion::Unknown).unwrap()
+    }
+
+    fn run(p: &Pipeline, stream: &str, messages: &[String], timestamp: i64) -> PayloadStats {
+        let data = LogsData {
+            message_type: MessageType::DataMessage,
+            owner: "111122223333".into(),
+            log_group: "/g".into(),
+            log_stream: stream.to_string().into(),
+            subscription_filters: vec![],
+            log_events: messages
+                .iter()
+                .map(|m| LogEvent::new(EventId::Int(0), timestamp, Message::from(m.as_str())))
+                .collect(),
+            policy_level: None,
+        };
+        let decoded = Decoded {
+            gzip: &[],
+            decompressed_len: 0,
+            data,
+        };
+        p.process(&decoded, ForwardMode::Off).unwrap().stats
+    }
+
+    const BY_STREAM: &str = r#"[{"filterName":"errors-by-stream","filterPattern":"ERROR",
+        "metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1",
+          "dimensions":{"Stream":"@logStream"}}]}]"#;
+
+    const BY_USER: &str = r#"[{"filterName":"by-user","filterPattern":"{ $.user = * }",
+        "metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1",
+          "dimensions":{"User":"$.user"}}]}]"#;
+
+    #[test]
+    fn payload_only_dimensions_go_through_the_guard() {
+        let p = pipeline(BY_STREAM);
+        let t = 100 * WINDOW_MS;
+        let errors = vec!["ERROR a".to_string(), "ERROR b".to_string()];
+        for i in 0..MAX_DIMENSION_COMBINATIONS {
+            let s = run(&p, &format!("stream-{i}"), &errors, t);
+            assert_eq!((s.datapoints, s.cardinality_dropped), (2, 0), "stream {i}");
+        }
+        // One more log stream: a new combination past the limit disables the filter.
+        let s = run(&p, "one-stream-too-many", &errors, t);
+        assert_eq!((s.datapoints, s.cardinality_dropped), (0, 2));
+        let s = run(&p, "stream-0", &errors, t + 1);
+        assert_eq!((s.datapoints, s.cardinality_dropped), (0, 2));
+        // An hour later it publishes again.
+        let s = run(&p, "stream-0", &errors, t + WINDOW_MS);
+        assert_eq!((s.datapoints, s.cardinality_dropped), (2, 0));
+    }
+
+    fn users(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!(r#"{{"user":"u{i}"}}"#)).collect()
+    }
+
+    #[test]
+    fn a_late_payload_does_not_enable_a_disabled_filter_again() {
+        let p = pipeline(BY_USER);
+        let t = 100 * WINDOW_MS;
+        let s = run(&p, "s", &users(0..MAX_DIMENSION_COMBINATIONS + 1), t);
+        assert_eq!(s.cardinality_dropped, 1);
+        // Events from before the window (a late payload, a clock behind) stay dropped.
+        let s = run(&p, "s", &users(0..3), t - 1);
+        assert_eq!((s.datapoints, s.cardinality_dropped), (0, 3));
+        let s = run(&p, "s", &users(0..3), t - 2 * WINDOW_MS);
+        assert_eq!((s.datapoints, s.cardinality_dropped), (0, 3));
+        let s = run(&p, "s", &users(0..3), t + WINDOW_MS);
+        assert_eq!((s.datapoints, s.cardinality_dropped), (3, 0));
+    }
+
+    #[test]
+    fn a_poisoned_guard_lock_keeps_the_guard_on() {
+        let p = pipeline(BY_USER);
+        std::thread::scope(|scope| {
+            let poisoner = scope.spawn(|| {
+                let _held = p.guard.lock().unwrap();
+                panic!("poison the guard lock");
+            });
+            assert!(poisoner.join().is_err());
+        });
+        assert!(p.guard.is_poisoned());
+        let t = 100 * WINDOW_MS;
+        let s = run(&p, "s", &users(0..MAX_DIMENSION_COMBINATIONS + 5), t);
+        assert_eq!(
+            (s.datapoints, s.cardinality_dropped),
+            (MAX_DIMENSION_COMBINATIONS, 5)
+        );
+        assert!(
+            !p.guard.is_poisoned(),
+            "the poison is cleared once recovered"
+        );
+    }
 }

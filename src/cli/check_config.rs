@@ -104,6 +104,7 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
         "valid": true,
         "filters": filters,
         "metrics": format!("{:?}", config.metrics).to_lowercase(),
+        "maxDecompressedBytes": config.max_decompressed_bytes,
         "forward": config.stream_arn.as_ref().map(|arn| serde_json::json!({
             "streamArn": arn,
             "format": config.forward_format.to_string(),

@@ -85,8 +85,9 @@ pub struct Summary {
     pub records: usize,
     /// Bytes of record data.
     pub record_bytes: usize,
-    /// AWS API calls: made, with real sinks (`--kinesis-stream-arn`, `--metrics put`); that the
-    /// Lambda would make, with local sinks (counted by the sinks from the same batching code).
+    /// AWS API calls: made, with real sinks (`--kinesis-stream-arn`, `--metrics put`), every attempt
+    /// counted whether it succeeded or not, also those of files that failed; that the Lambda would
+    /// make without a failure, with local sinks (counted by the sinks from the same batching code).
     pub api_calls: ApiCalls,
     /// Bytes of Embedded Metric Format lines (`--metrics emf`; counted also without
     /// `--metrics-out`): what the function's log group would ingest for the metrics.
@@ -99,10 +100,10 @@ pub struct Summary {
 /// AWS API calls by operation, as the summary prints them.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct ApiCalls {
-    /// Kinesis `PutRecords` calls (retries included when made).
+    /// Kinesis `PutRecords` calls (retries and failed calls included when made).
     #[serde(rename = "PutRecords")]
     pub put_records: usize,
-    /// CloudWatch `PutMetricData` calls.
+    /// CloudWatch `PutMetricData` calls (failed calls included when made).
     #[serde(rename = "PutMetricData")]
     pub put_metric_data: usize,
 }
@@ -208,7 +209,9 @@ impl ReplayArgs {
         let flags = self.flag_settings();
         let flag_for = |var: &str| flags.iter().find(|f| f.var == var);
         let mut config = Config::from_lookup(|name| match name {
-            ENV_METRICS | ENV_FORWARD_FORMAT => None,
+            // The metrics mode decides which names are valid (emf), so the loader sees the flag's.
+            ENV_METRICS => Some(self.metrics.as_str().to_string()),
+            ENV_FORWARD_FORMAT => None,
             _ => match flag_for(name) {
                 Some(FlagSetting { value: Some(v), .. }) => Some(v.clone()),
                 _ => std::env::var(name).ok(),
@@ -348,6 +351,11 @@ async fn replay(args: &ReplayArgs, config: Config) -> ExitCode {
         }
     }
     summary.metrics = all_metrics.sums();
+    // Real sinks count every call they made, those of failed files too, whose reports are lost.
+    if let Some(calls) = relay.record_sink().and_then(AnyRecordSink::calls_made) {
+        summary.api_calls.put_records = calls;
+    }
+    summary.api_calls.put_metric_data = relay.metric_sink().calls_made();
     match serde_json::to_string(&summary) {
         Ok(s) => println!("{s}"),
         Err(e) => {

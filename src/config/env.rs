@@ -13,7 +13,7 @@
 //! | `LOGRELAY_FORWARD_PATTERN` | pattern selecting the events to forward; empty = all | empty |
 //! | `LOGRELAY_PARTITION_KEY` | `stream` (`<logGroup>/<logStream>`) or `event-id` (first event's id) | `stream` |
 //! | `LOGRELAY_CONFIG_FILE` | metric-filter file (replaces the simple filter) | empty |
-//! | `LOGRELAY_MAX_DECOMPRESSED_BYTES` | cap on one decompressed payload | 64 MiB |
+//! | `LOGRELAY_MAX_DECOMPRESSED_BYTES` | cap on one decompressed payload, lowered to what the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`) holds | 64 MiB |
 //! | `LOGRELAY_KINESIS_MAX_RECORDS` | records per `PutRecords` call | 500 |
 //! | `LOGRELAY_KINESIS_MAX_BATCH_BYTES` | bytes per `PutRecords` call | 5 MiB |
 //! | `LOGRELAY_KINESIS_MAX_RECORD_BYTES` | bytes per record | 1 MiB |
@@ -54,6 +54,8 @@ pub const ENV_KINESIS_MAX_RECORDS: &str = "LOGRELAY_KINESIS_MAX_RECORDS";
 pub const ENV_KINESIS_MAX_BATCH_BYTES: &str = "LOGRELAY_KINESIS_MAX_BATCH_BYTES";
 /// Environment variable: bytes per Kinesis record.
 pub const ENV_KINESIS_MAX_RECORD_BYTES: &str = "LOGRELAY_KINESIS_MAX_RECORD_BYTES";
+/// Set by Lambda: the function's memory in MB (MiB), which bounds the decompressed-size cap.
+pub const ENV_FUNCTION_MEMORY_SIZE: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
 /// Set by Lambda: the function's own log group, whose events are never processed (no loop).
 pub const ENV_OWN_LOG_GROUP: &str = "AWS_LAMBDA_LOG_GROUP_NAME";
 
@@ -160,11 +162,7 @@ impl Config {
                 ),
             });
         }
-        let max_decompressed_bytes = size_var(
-            &var,
-            ENV_MAX_DECOMPRESSED_BYTES,
-            crate::payload::DEFAULT_MAX_DECOMPRESSED_BYTES,
-        )?;
+        let max_decompressed_bytes = max_decompressed_bytes(&var)?;
 
         let filters = match var(ENV_CONFIG_FILE) {
             Some(path) => load_filter_file(&resolve_config_path(path.trim()))?,
@@ -180,6 +178,10 @@ impl Config {
                     .unwrap_or(DEFAULT_NAMESPACE),
             )?],
         };
+
+        if metrics == MetricsMode::Emf {
+            check_emf_names(&filters)?;
+        }
 
         Ok(Config {
             filters,
@@ -213,6 +215,7 @@ pub fn simple_filter(
     check_metric_name(&name, &location, "metric namespace", namespace)?;
     Ok(MetricFilter {
         name,
+        location,
         pattern,
         scope: LogGroupScope::All,
         transformation: Transformation {
@@ -243,6 +246,49 @@ fn resolve_config_path(path: &str) -> PathBuf {
         }
     }
     p.to_path_buf()
+}
+
+/// The decompressed-size cap: `LOGRELAY_MAX_DECOMPRESSED_BYTES` (default 64 MiB), lowered, when
+/// Lambda gives the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), to what that memory holds
+/// the working set of ([`max_decompressed_for_memory`](crate::payload::max_decompressed_for_memory),
+/// measured in `bench/memory.md`). A payload over the cap is rejected with a payload error naming
+/// the cap; one that did not fit the memory would end the function with no error at all. An
+/// explicit value the memory cannot hold is lowered with a warning rather than refused, so that a
+/// deployment keeps running (and rejecting only the payloads it cannot hold) until its memory or its
+/// setting is changed.
+fn max_decompressed_bytes(var: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    let default = crate::payload::DEFAULT_MAX_DECOMPRESSED_BYTES;
+    let cap = size_var(var, ENV_MAX_DECOMPRESSED_BYTES, default)?;
+    let Some(memory) = var(ENV_FUNCTION_MEMORY_SIZE) else {
+        return Ok(cap);
+    };
+    let mib = match memory.trim().parse::<u64>() {
+        Ok(mib) if mib > 0 => mib,
+        _ => {
+            return Err(ConfigError::Env {
+                var: ENV_FUNCTION_MEMORY_SIZE,
+                value: memory,
+                message: "not a positive number of MB".into(),
+            })
+        }
+    };
+    let fit = crate::payload::max_decompressed_for_memory(mib);
+    if fit == 0 {
+        return Err(ConfigError::Env {
+            var: ENV_FUNCTION_MEMORY_SIZE,
+            value: memory,
+            message: "too little memory for logrelay's working set (bench/memory.md)".into(),
+        });
+    }
+    if cap > fit && var(ENV_MAX_DECOMPRESSED_BYTES).is_some() {
+        tracing::warn!(
+            configured = cap,
+            cap = fit,
+            memory_mb = mib,
+            "{ENV_MAX_DECOMPRESSED_BYTES} is more than the function's memory holds: payloads over {fit} bytes decompressed are rejected; give the function more memory to accept larger ones (bench/memory.md)"
+        );
+    }
+    Ok(cap.min(fit))
 }
 
 fn size_var(

@@ -290,6 +290,7 @@ fn compile_filter(doc: FilterDoc, location: &str) -> Result<MetricFilter, Config
     }
     Ok(MetricFilter {
         name,
+        location: location.to_string(),
         pattern,
         scope,
         transformation: Transformation {

@@ -224,6 +224,8 @@ pub struct Transformation {
 pub struct MetricFilter {
     /// The filter's name.
     pub name: String,
+    /// Where it is defined (file and index, or the environment variable), for messages.
+    pub location: String,
     /// The compiled pattern.
     pub pattern: Pattern,
     /// Which log groups it applies to.
@@ -262,6 +264,17 @@ pub enum MetricsMode {
     Emf,
     /// Metrics are computed but not emitted.
     Off,
+}
+
+impl MetricsMode {
+    /// The mode as `LOGRELAY_METRICS` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricsMode::Put => "put",
+            MetricsMode::Emf => "emf",
+            MetricsMode::Off => "off",
+        }
+    }
 }
 
 impl std::str::FromStr for MetricsMode {
@@ -312,6 +325,52 @@ pub struct Config {
     pub own_log_group: Option<String>,
 }
 
+/// The member of an Embedded Metric Format line that holds its metadata (`Timestamp`,
+/// `CloudWatchMetrics`): the EMF specification reserves it ("Specification: Embedded metric format",
+/// CloudWatch user guide, "Root node" and "Metadata object").
+pub const EMF_METADATA_MEMBER: &str = "_aws";
+
+/// Refuses, for `emf` mode, the metric and dimension names that an EMF line cannot carry.
+///
+/// An EMF line is one JSON object whose top-level members are `_aws` (the metadata), the dimension
+/// values and the metric's values, each under its own name ("Target members"). A dimension or metric
+/// named `_aws` would replace the metadata (the line is no longer a metric) and a dimension named like
+/// the metric of the same line would have its value overwritten by the metric's number (or the
+/// reverse): a silently wrong metric. `put` mode sends names as API fields and has neither problem.
+pub fn check_emf_names(filters: &[MetricFilter]) -> Result<(), ConfigError> {
+    for f in filters {
+        let t = &f.transformation;
+        let refuse = |message: String| {
+            ConfigError::Filter {
+            name: f.name.clone(),
+            location: f.location.clone(),
+            message: format!(
+                "{message}; an Embedded Metric Format line cannot carry it ({ENV_METRICS}=emf): rename it, or publish with {ENV_METRICS}=put"
+            ),
+        }
+        };
+        if t.metric_name == EMF_METADATA_MEMBER {
+            return Err(refuse(format!(
+                "metric name {EMF_METADATA_MEMBER:?} is the member that holds the EMF metadata"
+            )));
+        }
+        for d in &t.dimensions {
+            if d.name == EMF_METADATA_MEMBER {
+                return Err(refuse(format!(
+                    "dimension name {EMF_METADATA_MEMBER:?} is the member that holds the EMF metadata"
+                )));
+            }
+            if d.name == t.metric_name {
+                return Err(refuse(format!(
+                    "dimension name {:?} is also the metric's name, and both are members of the same line",
+                    d.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_metric_name(
     name: &str,
     location: &str,
@@ -358,6 +417,58 @@ mod tests {
         assert!(c.stream_arn.is_none());
         assert_eq!(c.batch_limits.max_records, 500);
         assert_eq!(c.partition_key, crate::forward::PartitionKeyMode::Stream);
+    }
+
+    #[test]
+    fn the_decompression_cap_fits_the_functions_memory() {
+        let default = crate::payload::DEFAULT_MAX_DECOMPRESSED_BYTES;
+        let fit_128 = crate::payload::max_decompressed_for_memory(128);
+        assert!(fit_128 > 0 && fit_128 < default, "{fit_128}");
+        // Outside Lambda: the default, or the value given.
+        assert_eq!(config(&[]).unwrap().max_decompressed_bytes, default);
+        let c = config(&[(ENV_MAX_DECOMPRESSED_BYTES, "1000")]).unwrap();
+        assert_eq!(c.max_decompressed_bytes, 1000);
+        // In a 128 MB function: what 128 MB holds, also when more is asked for.
+        let c = config(&[(ENV_FUNCTION_MEMORY_SIZE, "128")]).unwrap();
+        assert_eq!(c.max_decompressed_bytes, fit_128);
+        let asked = default.to_string();
+        let c = config(&[
+            (ENV_FUNCTION_MEMORY_SIZE, "128"),
+            (ENV_MAX_DECOMPRESSED_BYTES, &asked),
+        ])
+        .unwrap();
+        assert_eq!(c.max_decompressed_bytes, fit_128);
+        let less = (fit_128 - 1).to_string();
+        let c = config(&[
+            (ENV_FUNCTION_MEMORY_SIZE, "128"),
+            (ENV_MAX_DECOMPRESSED_BYTES, &less),
+        ])
+        .unwrap();
+        assert_eq!(c.max_decompressed_bytes, fit_128 - 1);
+        // More memory: the default, and more when asked for and held.
+        let big = crate::payload::max_decompressed_for_memory(10_240);
+        assert!(big > 2 * default, "{big}");
+        let c = config(&[(ENV_FUNCTION_MEMORY_SIZE, "10240")]).unwrap();
+        assert_eq!(c.max_decompressed_bytes, default);
+        let twice = (2 * default).to_string();
+        let c = config(&[
+            (ENV_FUNCTION_MEMORY_SIZE, "10240"),
+            (ENV_MAX_DECOMPRESSED_BYTES, &twice),
+        ])
+        .unwrap();
+        assert_eq!(c.max_decompressed_bytes, 2 * default);
+        // The cap grows with the memory.
+        assert!(crate::payload::max_decompressed_for_memory(256) > fit_128);
+        for bad in ["lots", "0", "-128"] {
+            let e = config(&[(ENV_FUNCTION_MEMORY_SIZE, bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("AWS_LAMBDA_FUNCTION_MEMORY_SIZE="), "{e}");
+        }
+        let e = config(&[(ENV_FUNCTION_MEMORY_SIZE, "1")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too little memory"), "{e}");
     }
 
     #[test]
@@ -475,6 +586,70 @@ mod tests {
         assert_eq!(filters[1].transformation.dimensions.len(), 2);
         assert!(filters[1].scope.applies_to("/ecs/payments"));
         assert!(!filters[1].scope.applies_to("/aws/lambda/x"));
+    }
+
+    fn config_file(metrics: &str, filters: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("filters.json");
+        std::fs::write(&path, filters).unwrap();
+        config(&[
+            (ENV_METRICS, metrics),
+            (ENV_CONFIG_FILE, path.to_str().unwrap()),
+        ])
+    }
+
+    fn latency_filters(second_dimensions: &str) -> String {
+        format!(
+            r#"{{"metricFilters":[
+            {{"filterName":"fine","filterPattern":"{{ $.route = * }}","metricTransformations":[{{"metricName":"E","metricNamespace":"N","metricValue":"1","dimensions":{{"Route":"$.route"}}}}]}},
+            {{"filterName":"latency","filterPattern":"{{ $.latency = * }}","metricTransformations":[{{"metricName":"Latency","metricNamespace":"N","metricValue":"$.latency","dimensions":{second_dimensions}}}]}}]}}"#
+        )
+    }
+
+    #[test]
+    fn names_an_emf_line_cannot_carry_are_refused_in_emf_mode_only() {
+        for (dims, what) in [
+            (r#"{"_aws":"$.route"}"#, r#"dimension name "_aws""#),
+            (
+                r#"{"Route":"$.route","Latency":"$.route"}"#,
+                r#"dimension name "Latency" is also the metric's name"#,
+            ),
+        ] {
+            let doc = latency_filters(dims);
+            let e = config_file("emf", &doc).unwrap_err().to_string();
+            assert!(
+                e.contains(r#"metric filter "latency""#)
+                    && e.contains("metricFilters[1]")
+                    && e.contains(what)
+                    && e.contains("LOGRELAY_METRICS=put"),
+                "{e}"
+            );
+            // PutMetricData carries these names as fields: accepted.
+            let c = config_file("put", &doc).unwrap();
+            assert_eq!(c.filters.len(), 2);
+        }
+        let doc = r#"[{"filterName":"meta","filterPattern":"ERROR","metricTransformations":[{"metricName":"_aws","metricNamespace":"N","metricValue":"1"}]}]"#;
+        let e = config_file("emf", doc).unwrap_err().to_string();
+        assert!(
+            e.contains(r#"metric name "_aws""#) && e.contains("[0]") && e.contains(r#""meta""#),
+            "{e}"
+        );
+        assert!(config_file("put", doc).is_ok());
+        // Names that only look alike are fine: members are case-sensitive.
+        assert!(config_file(
+            "emf",
+            &latency_filters(r#"{"latency":"$.route","_AWS":"$.a"}"#)
+        )
+        .is_ok());
+        // The simple filter's dimension is LogGroup: a metric of that name cannot be written either.
+        let e = config(&[(ENV_METRIC_NAME, "LogGroup")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(r#"dimension name "LogGroup""#) && e.contains("LOGRELAY_FILTER_PATTERN"),
+            "{e}"
+        );
+        assert!(config(&[(ENV_METRIC_NAME, "LogGroup"), (ENV_METRICS, "put")]).is_ok());
     }
 
     #[test]

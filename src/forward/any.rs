@@ -53,6 +53,17 @@ impl AnyRecordSink {
     }
 }
 
+impl AnyRecordSink {
+    /// PutRecords calls made so far, failed ones included ([`KinesisSink::calls_made`]); `None` for
+    /// the local sinks, which make none (their [`SendReport`]s count the calls Kinesis would take).
+    pub fn calls_made(&self) -> Option<usize> {
+        match self {
+            AnyRecordSink::Kinesis(s, _) => Some(s.calls_made()),
+            AnyRecordSink::Directory(_) | AnyRecordSink::Null(_) => None,
+        }
+    }
+}
+
 impl RecordSink for AnyRecordSink {
     async fn send(
         &self,

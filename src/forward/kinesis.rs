@@ -31,6 +31,8 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A Kinesis stream ARN, `arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME`, taken apart.
@@ -287,6 +289,8 @@ pub struct KinesisSink {
     stream_arn: String,
     limits: BatchLimits,
     policy: RetryPolicy,
+    /// PutRecords calls made, failed ones included, over the sink's life (shared by its clones).
+    calls: Arc<AtomicUsize>,
 }
 
 impl KinesisSink {
@@ -297,7 +301,14 @@ impl KinesisSink {
             stream_arn: stream_arn.into(),
             limits: BatchLimits::default(),
             policy: RetryPolicy::default(),
+            calls: Arc::default(),
         }
+    }
+
+    /// PutRecords calls made by this sink (and its clones) so far, every attempt counted whether it
+    /// succeeded or not, also those of invocations that failed (whose [`SendReport`] is lost).
+    pub fn calls_made(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Sets the batch limits (validated at `send`).
@@ -421,6 +432,7 @@ impl RecordSink for KinesisSink {
                 }
                 report.requests += 1;
                 report.put_records_calls += 1;
+                self.calls.fetch_add(1, Ordering::Relaxed);
                 let batch: Vec<PutRecordsRequestEntry> =
                     pending.iter().map(|&i| entries[i].clone()).collect();
                 match self.put(batch, timeout).await {

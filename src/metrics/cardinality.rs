@@ -8,6 +8,10 @@
 //! [`WINDOW_MS`], it is disabled for the rest of that window (its datapoints are dropped and an error is
 //! logged once), then enabled again. The state lives in the warm Lambda instance, so the guard is per
 //! instance.
+//!
+//! Windows follow the events' timestamps and only move forward: an event older than the current
+//! window's start (a late or out-of-order event) counts in the current window; it neither starts a
+//! new one nor enables a disabled filter again.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
@@ -57,7 +61,9 @@ impl CardinalityGuard {
         }
     }
 
-    /// Decides whether filter `filter` may publish a datapoint with these dimension values at `now_ms`.
+    /// Decides whether filter `filter` may publish a datapoint with these dimension values at `now_ms`
+    /// (the event's timestamp). A timestamp before the current window's start counts in the current
+    /// window.
     pub fn admit<'a>(
         &mut self,
         filter: usize,
@@ -68,7 +74,7 @@ impl CardinalityGuard {
         let Some(state) = self.filters.get_mut(filter) else {
             return Admit::Yes;
         };
-        if now_ms - state.window_start_ms >= WINDOW_MS || now_ms < state.window_start_ms {
+        if now_ms.saturating_sub(state.window_start_ms) >= WINDOW_MS {
             state.window_start_ms = now_ms;
             state.seen.clear();
             state.disabled = false;
@@ -113,6 +119,35 @@ mod tests {
         assert_eq!(g.admit(1, ["x"].into_iter(), 20), Admit::Yes);
         // A new window enables it again.
         assert_eq!(g.admit(0, ["1"].into_iter(), WINDOW_MS + 1), Admit::Yes);
+    }
+
+    #[test]
+    fn an_older_event_neither_starts_a_window_nor_enables_the_filter() {
+        let start = 10 * WINDOW_MS;
+        let mut g = CardinalityGuard::with_limit(1, 2);
+        assert_eq!(g.admit(0, ["a"].into_iter(), start), Admit::Yes);
+        assert_eq!(g.admit(0, ["b"].into_iter(), start + 5), Admit::Yes);
+        // An event from before the window counts in it: a third combination disables the filter.
+        assert_eq!(
+            g.admit(0, ["c"].into_iter(), start - 1),
+            Admit::JustDisabled
+        );
+        // Late events, a minute or a day old, leave it disabled.
+        assert_eq!(
+            g.admit(0, ["a"].into_iter(), start - 60_000),
+            Admit::Disabled
+        );
+        assert_eq!(
+            g.admit(0, ["a"].into_iter(), start - 24 * WINDOW_MS),
+            Admit::Disabled
+        );
+        assert_eq!(g.admit(0, ["a"].into_iter(), start + 10), Admit::Disabled);
+        // The window ends one hour after its start, not after the late event.
+        assert_eq!(
+            g.admit(0, ["a"].into_iter(), start + WINDOW_MS - 1),
+            Admit::Disabled
+        );
+        assert_eq!(g.admit(0, ["a"].into_iter(), start + WINDOW_MS), Admit::Yes);
     }
 
     #[test]

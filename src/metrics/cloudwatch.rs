@@ -9,6 +9,8 @@
 use super::{EmitReport, MetricBatch, MetricKey, MetricSink, MetricsError, ValueCounts};
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_smithy_types::DateTime;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Datums per `PutMetricData` request (API reference: "up to 1000 different metrics").
@@ -28,12 +30,23 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_millis(300);
 #[derive(Debug, Clone)]
 pub struct CloudWatchSink {
     client: aws_sdk_cloudwatch::Client,
+    /// PutMetricData calls made, failed ones included, over the sink's life (shared by its clones).
+    calls: Arc<AtomicUsize>,
 }
 
 impl CloudWatchSink {
     /// A sink over a client built once at start-up.
     pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
-        CloudWatchSink { client }
+        CloudWatchSink {
+            client,
+            calls: Arc::default(),
+        }
+    }
+
+    /// PutMetricData calls made by this sink (and its clones) so far, every call counted whether it
+    /// succeeded or not (an [`EmitReport`] is lost when emitting fails).
+    pub fn calls_made(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
     }
 }
 
@@ -154,6 +167,7 @@ impl MetricSink for CloudWatchSink {
                             undelivered: total - report.datums,
                         });
                     }
+                    self.calls.fetch_add(1, Ordering::Relaxed);
                     match tokio::time::timeout(left - DEADLINE_MARGIN, call).await {
                         Ok(r) => r.map_err(|e| aws_sdk_cloudwatch::Error::from(e).to_string()),
                         Err(_) => {
@@ -163,9 +177,11 @@ impl MetricSink for CloudWatchSink {
                         }
                     }
                 }
-                None => call
-                    .await
-                    .map_err(|e| aws_sdk_cloudwatch::Error::from(e).to_string()),
+                None => {
+                    self.calls.fetch_add(1, Ordering::Relaxed);
+                    call.await
+                        .map_err(|e| aws_sdk_cloudwatch::Error::from(e).to_string())
+                }
             };
             if let Err(message) = result {
                 return Err(MetricsError::Put {

@@ -6,8 +6,12 @@
 //! members. EMF has no `Counts`, so a value that occurred n times is written n times; a line carries at most
 //! [`MAX_VALUES_PER_LINE`] values (the specification's limit), so large counts take several lines. No API
 //! call, nothing to throttle: the lines are billed as log ingestion of the function's own log group.
+//!
+//! Names a line cannot carry (`_aws`, a dimension named like the metric) are refused at start-up in
+//! `emf` mode ([`crate::config::check_emf_names`]), so every line written here is the metric it says.
 
 use super::{EmitReport, MetricBatch, MetricKey, MetricSink, MetricsError, ValueCounts};
+use crate::config::EMF_METADATA_MEMBER;
 use std::io::Write;
 use std::sync::Mutex;
 
@@ -63,7 +67,7 @@ fn render_metric(key: &MetricKey, values: &ValueCounts, out: &mut Vec<u8>) -> us
             .collect();
         let mut line = serde_json::Map::new();
         line.insert(
-            "_aws".into(),
+            EMF_METADATA_MEMBER.into(),
             serde_json::json!({
                 "Timestamp": key.minute_ms,
                 "CloudWatchMetrics": [{

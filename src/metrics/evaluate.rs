@@ -333,27 +333,15 @@ impl<'c, 'g> Evaluation<'c, 'g> {
             return;
         };
         let t = &pf.filter.transformation;
-        if let Some(g) = self.guard.as_deref_mut() {
-            match g.admit(
-                pf.index,
-                dims.iter().map(|(_, v)| v.as_str()),
-                self.timestamp,
-            ) {
-                Admit::Yes => {}
-                Admit::Disabled => {
-                    self.stats.cardinality_dropped += 1;
-                    return;
-                }
-                Admit::JustDisabled => {
-                    self.stats.cardinality_dropped += 1;
-                    tracing::error!(
-                        filter = %pf.filter.name,
-                        limit = MAX_DIMENSION_COMBINATIONS,
-                        "metric filter disabled for an hour: its dimensions produced too many distinct combinations (as CloudWatch does)"
-                    );
-                    return;
-                }
-            }
+        if !admit(
+            self.guard.as_deref_mut(),
+            pf,
+            dims.iter().map(|(_, v)| v.as_str()),
+            self.timestamp,
+            1,
+            &mut self.stats,
+        ) {
+            return;
         }
         self.per_message.push((key(t, dims, self.minute), value));
     }
@@ -384,7 +372,11 @@ impl<'c, 'g> Evaluation<'c, 'g> {
     }
 
     /// Adds the payload's datapoints to `out`.
-    pub fn finish(self, out: &mut MetricBatch) -> EvalStats {
+    ///
+    /// Datapoints whose dimensions all come from the payload (`@logGroup`, `@logStream`, `@owner`)
+    /// go through the cardinality guard here, once per filter and minute, with the minute as their
+    /// time: one payload is one combination of them.
+    pub fn finish(mut self, out: &mut MetricBatch) -> EvalStats {
         let mut stats = self.stats;
         if let Some((i, field)) = self.first_unknown {
             let filter = self
@@ -401,11 +393,12 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                  (no extractedFields member, and the events' Region is not known here)"
             );
         }
+        let mut guard = self.guard.take();
         for ((i, minute), values) in self.payload_level {
             let Some(pf) = self.filters.get(i) else {
                 continue;
             };
-            let dims = pf
+            let dims: Vec<(Arc<str>, String)> = pf
                 .dims
                 .iter()
                 .filter_map(|d| match d {
@@ -413,6 +406,17 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                     Dim::Field(..) | Dim::System(..) => None,
                 })
                 .collect();
+            let n: usize = values.entries().iter().map(|(_, n)| *n as usize).sum();
+            if !admit(
+                guard.as_deref_mut(),
+                pf,
+                dims.iter().map(|(_, v)| v.as_str()),
+                minute,
+                n,
+                &mut stats,
+            ) {
+                continue;
+            }
             let key = key(&pf.filter.transformation, dims, minute);
             for (v, n) in values.entries() {
                 stats.datapoints += *n as usize;
@@ -424,6 +428,38 @@ impl<'c, 'g> Evaluation<'c, 'g> {
             out.add(key, value);
         }
         stats
+    }
+}
+
+/// Asks the cardinality guard (if any) whether filter `pf` may publish `n` datapoints with these
+/// dimension values at `timestamp`; counts them as dropped when it may not, and logs the filter's
+/// disabling once.
+fn admit<'v>(
+    guard: Option<&mut CardinalityGuard>,
+    pf: &PlanFilter<'_>,
+    values: impl Iterator<Item = &'v str>,
+    timestamp: i64,
+    n: usize,
+    stats: &mut EvalStats,
+) -> bool {
+    let Some(g) = guard else {
+        return true;
+    };
+    match g.admit(pf.index, values, timestamp) {
+        Admit::Yes => true,
+        Admit::Disabled => {
+            stats.cardinality_dropped += n;
+            false
+        }
+        Admit::JustDisabled => {
+            stats.cardinality_dropped += n;
+            tracing::error!(
+                filter = %pf.filter.name,
+                limit = MAX_DIMENSION_COMBINATIONS,
+                "metric filter disabled for an hour: its dimensions produced too many distinct combinations (as CloudWatch does)"
+            );
+            false
+        }
     }
 }
 

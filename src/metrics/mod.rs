@@ -216,6 +216,17 @@ pub enum AnyMetricSink {
     Off(NullMetricSink),
 }
 
+impl AnyMetricSink {
+    /// PutMetricData calls made so far, failed ones included
+    /// ([`CloudWatchSink::calls_made`](cloudwatch::CloudWatchSink::calls_made)); 0 for EMF and off.
+    pub fn calls_made(&self) -> usize {
+        match self {
+            AnyMetricSink::CloudWatch(s) => s.calls_made(),
+            AnyMetricSink::Emf(_) | AnyMetricSink::Off(_) => 0,
+        }
+    }
+}
+
 impl MetricSink for AnyMetricSink {
     async fn emit(
         &self,

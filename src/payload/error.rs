@@ -59,7 +59,7 @@ pub enum PayloadError {
         first: u8,
     },
     /// The payload inflates to more than the cap (a gzip bomb, or a cap set too low).
-    #[error("decompressed payload exceeds the cap of {cap} bytes (max_decompressed_bytes); inflating stopped there")]
+    #[error("decompressed payload exceeds the cap of {cap} bytes (LOGRELAY_MAX_DECOMPRESSED_BYTES, at most what the function's memory holds); inflating stopped there")]
     TooLarge {
         /// The configured cap in bytes.
         cap: usize,

@@ -47,14 +47,44 @@ mod scan;
 pub use decode::{Decoded, Decoder};
 pub use error::PayloadError;
 
-/// Default cap on the decompressed size of one payload: 64 MiB.
+/// Default cap on the decompressed size of one payload: 64 MiB, or less when the function's memory
+/// cannot hold the working set of a payload that size ([`max_decompressed_for_memory`]).
 ///
 /// A Lambda asynchronous invocation carries at most 1 MB (so at most about 768 KiB of gzip once
 /// base64 is removed) and a Kinesis record at most 1 MiB (10 MiB when raised). Log text typically
-/// compresses 5–20×, so real payloads inflate to well under 20 MiB; 64 MiB leaves room for very
-/// repetitive logs while a hostile or corrupt payload (gzip can reach about 1000:1) cannot exhaust a
-/// 128 MB function. Configurable with [`Decoder::new`].
+/// compresses 5–20×, so real payloads inflate to well under 20 MiB; the cap is for very repetitive
+/// logs and for a hostile or corrupt payload (gzip can reach about 1000:1), which must be rejected
+/// with [`PayloadError`] rather than end the function for lack of memory. Configurable with
+/// [`Decoder::new`].
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Peak resident memory of an invocation, measured (`bench/memory`, `bench/memory.md`): at most
+/// this much plus [`WORKING_SET_PER_DECOMPRESSED_BYTE_NUM`] / [`WORKING_SET_PER_DECOMPRESSED_BYTE_DEN`]
+/// bytes per decompressed byte (the event and its gzip, the JSON, the unescaped messages, the
+/// events, the records, the Kinesis requests), over the payload shapes, record formats and sinks
+/// measured. One payload alone peaks at about 22 MiB + 3.6 × its decompressed bytes (short text
+/// events forwarded as `ndjson`), but a warm instance that has processed several large payloads holds
+/// more (the allocator keeps freed memory, in pieces: `keep_freed_memory`): 4.5 × covers the peak of a
+/// sequence of payloads at the cap.
+pub const WORKING_SET_BASE_BYTES: u64 = 24 * 1024 * 1024;
+/// Numerator of the measured working set per decompressed byte (see [`WORKING_SET_BASE_BYTES`]).
+pub const WORKING_SET_PER_DECOMPRESSED_BYTE_NUM: u64 = 9;
+/// Denominator of the measured working set per decompressed byte.
+pub const WORKING_SET_PER_DECOMPRESSED_BYTE_DEN: u64 = 2;
+/// Share of the function's memory kept free of the modelled working set, in percent: for what
+/// `replay` does not measure (the Lambda runtime client's copy of the event, its own buffers) and
+/// for the spread between payloads of the same size.
+pub const MEMORY_HEADROOM_PERCENT: u64 = 10;
+
+/// The largest decompressed payload whose working set fits a function of `memory_mib` MiB (Lambda's
+/// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`; Lambda's "MB" are MiB), or 0 when not even the base fits.
+pub fn max_decompressed_for_memory(memory_mib: u64) -> usize {
+    let usable = memory_mib.saturating_mul(1024 * 1024) / 100 * (100 - MEMORY_HEADROOM_PERCENT);
+    let for_payload = usable.saturating_sub(WORKING_SET_BASE_BYTES);
+    let cap =
+        for_payload / WORKING_SET_PER_DECOMPRESSED_BYTE_NUM * WORKING_SET_PER_DECOMPRESSED_BYTE_DEN;
+    usize::try_from(cap).unwrap_or(usize::MAX)
+}
 
 /// Buffers larger than this are shrunk back before the next decode, so one exceptional payload does
 /// not pin its memory for the life of the Lambda execution environment.
