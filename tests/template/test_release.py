@@ -245,3 +245,43 @@ def test_source_fails_in_a_region_without_its_artefact_bucket(source_path, moto_
     with pytest.raises(Exception, match="NoSuchBucket"):
         cfn.create_stack(StackName="logrelay", TemplateBody=body, Capabilities=["CAPABILITY_IAM"],
                          Parameters=[{"ParameterKey": "ArtifactBucketPrefix", "ParameterValue": "no-such-prefix"}])
+
+
+def test_publish_release_uploads_to_org_readable_buckets_once(tmp_path, moto_endpoint):
+    """scripts/publish-release with the AWS CLI against moto: buckets, policy, keys, immutability."""
+    import shutil
+    import json as _json
+    if not shutil.which("aws"):
+        pytest.skip("no AWS CLI on PATH (scripts/publish-release needs it)")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "source.yaml").write_text(MAKE_SOURCE.make_source(template_text(), VERSION), encoding="utf-8")
+    (out / "central.yaml").write_text("Resources: {}\n", encoding="utf-8")
+    for arch in ("arm64", "x86_64"):
+        (out / f"logrelay-{VERSION}-{arch}.zip").write_bytes(bootstrap_zip())
+    subprocess.run("sha256sum -- * > SHA256SUMS", shell=True, cwd=out, check=True)
+    prefix = f"logrelay-publish-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}
+    env.pop("AWS_PROFILE", None)
+    command = [os.path.join(ROOT, "scripts", "publish-release"), str(out), prefix, "o-abcdef1234", *REGIONS]
+    first = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    for region in REGIONS:
+        s3 = client("s3", region, moto_endpoint)
+        bucket = f"{prefix}-{region}"
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+        assert keys == {f"logrelay/{VERSION}/{f.name}" for f in out.iterdir()}
+        policy = _json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        (read,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+        assert read["Action"] == "s3:GetObject"
+        assert read["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    # A published version is never overwritten.
+    again = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert again.returncode != 0 and "never overwritten" in again.stderr, again.stderr
+    # A tampered release is refused before anything is uploaded.
+    (out / f"logrelay-{VERSION}-arm64.zip").write_bytes(b"not the zip that was summed")
+    tampered = subprocess.run(command[:3] + ["o-abcdef1234", "ap-southeast-2"], env=env, capture_output=True,
+                              text=True)
+    assert tampered.returncode != 0 and "SHA256SUMS" in tampered.stderr
