@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import cfnlint.decode
-from cfnlint.template import Template
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -55,16 +54,6 @@ def _plain(node: Any) -> Any:
     if isinstance(node, str):
         return str(node)
     return node
-
-
-def sam_transform(template: dict[str, Any], params: dict[str, str] | None = None) -> dict[str, Any]:
-    """Runs the SAM transform (through cfn-lint, offline) with `params` as the parameter defaults."""
-    template = with_defaults(template, params or {})
-    cfn = Template(os.path.join(ROOT, "template.yaml"), template, [REGION])
-    matches = cfn.transform()
-    if matches:
-        raise AssertionError(f"SAM transform failed: {[str(m) for m in matches]}")
-    return _plain(cfn.template)
 
 
 def with_defaults(template: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from cfn_render import ACCOUNT_ID, REGION, load, render, statements
 CENTRAL = "deploy/central.yaml"
 ACCOUNTS = "111111111111,222222222222"
 ORG = "o-abcdef1234"
+OU_PATHS = "o-abcdef1234/r-ab12/ou-ab12-11111111/*,o-abcdef1234/r-ab12/ou-ab12-22222222/"
 KEY_ARN = "arn:aws:kms:us-east-1:999988887777:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 
@@ -112,7 +113,8 @@ def test_organization_access_is_conditioned_on_the_org_id():
 
 
 @pytest.mark.parametrize("params", [{"SourceAccountIds": ACCOUNTS}, {"OrganizationId": ORG},
-                                    {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG, "ExternalId": "ext-1"}])
+                                    {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG, "CreateWriterRole": "true"},
+                                    {"OrganizationPaths": OU_PATHS, "CreateWriterRole": "true"}])
 def test_writers_are_narrowed_to_logrelay_roles(params):
     rendered = render(CENTRAL, params)
     granted = policy(rendered) + [s for s in key_policy(rendered) if s["Sid"] != "ThisAccount"]
@@ -127,49 +129,78 @@ def test_writers_are_narrowed_to_logrelay_roles(params):
 
 
 def test_the_writer_path_is_the_source_roles_path():
-    central = load(CENTRAL)["Mappings"]["Writers"]["Role"]["Path"]
+    central = load(CENTRAL)["Parameters"]["WriterRolePath"]["Default"]
     source = render("template.yaml").resources["FunctionRole"]["Properties"]["Path"]
     assert central == source == "/logrelay/"
     assert f":role{source}" in SOURCE_ROLE
 
 
+def test_the_writer_pattern_follows_the_path_parameter():
+    rendered = render(CENTRAL, {"OrganizationId": ORG, "WriterRolePath": "/platform/logrelay/",
+                                "CreateWriterRole": "true"})
+    granted = policy(rendered) + key_policy(rendered)[1:] + trust(rendered)
+    for s in granted:
+        assert s["Condition"]["ArnLike"]["aws:PrincipalArn"] == "arn:aws:iam::*:role/platform/logrelay/*"
+    # "/" alone would admit every role of the admitted accounts.
+    with pytest.raises(ValueError):
+        render(CENTRAL, {"OrganizationId": ORG, "WriterRolePath": "/"})
+
+
+def test_organizational_units_are_admitted_by_org_paths():
+    rendered = render(CENTRAL, {"OrganizationPaths": OU_PATHS, "CreateWriterRole": "true"})
+    assert rendered.rules_failed == []
+    paths = OU_PATHS.split(",")
+    for s in policy(rendered) + key_policy(rendered)[1:] + trust(rendered):
+        assert s["Principal"] == {"AWS": "*"}
+        # aws:PrincipalOrgPaths is multivalued: ForAnyValue, StringLike for the trailing *.
+        assert s["Condition"]["ForAnyValue:StringLike"] == {"aws:PrincipalOrgPaths": paths}
+    for bad in ["ou-ab12-11111111", "o-abcdef1234/ou-ab12-11111111/*", "o-abcdef1234/r-ab12/ou-ab12-1/*"]:
+        with pytest.raises(ValueError):
+            render(CENTRAL, {"OrganizationPaths": bad})
+
+
 @pytest.mark.parametrize("params", [{"SourceAccountIds": ACCOUNTS}, {"OrganizationId": ORG},
-                                    {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG, "ExternalId": "ext-1"}])
+                                    {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG, "CreateWriterRole": "true"},
+                                    {"OrganizationPaths": OU_PATHS, "CreateWriterRole": "true"}])
 def test_no_statement_grants_to_everyone_unconditionally(params):
     rendered = render(CENTRAL, params)
     granted = policy(rendered) + (trust(rendered) if "WriterRole" in rendered.resources else [])
     for s in granted:
         if s["Principal"] == {"AWS": "*"}:
-            assert s["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG
+            condition = s["Condition"]
+            assert (condition.get("StringEquals", {}).get("aws:PrincipalOrgID") == ORG
+                    or condition["ForAnyValue:StringLike"]["aws:PrincipalOrgPaths"] == OU_PATHS.split(","))
 
 
 def test_someone_must_be_allowed_to_write():
     assert "SomeoneMayWrite" in render(CENTRAL).rules_failed
+    assert render(CENTRAL, {"OrganizationPaths": OU_PATHS}).rules_failed == []
     assert render(CENTRAL, {"SourceAccountIds": ACCOUNTS}).rules_failed == []
     with pytest.raises(ValueError):
         render(CENTRAL, {"SourceAccountIds": "1111,2222"})
 
 
-def test_no_role_without_external_id():
+def test_no_role_unless_asked():
     rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS})
     assert "WriterRole" not in rendered.resources
     assert "CentralRoleArn" not in rendered.outputs
 
 
-def test_role_trust_requires_the_external_id():
-    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG, "ExternalId": "s3cret-id"})
+def test_role_trust_names_the_callers_without_an_external_id():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG, "CreateWriterRole": "true"})
     trusted = trust(rendered)
     assert len(trusted) == 2
     for s in trusted:
         assert s["Action"] == ["sts:AssumeRole"]
-        assert s["Condition"]["StringEquals"]["sts:ExternalId"] == "s3cret-id"
+        assert "sts:ExternalId" not in json.dumps(s)
+        assert s["Condition"]["ArnLike"]["aws:PrincipalArn"] == "arn:aws:iam::*:role/logrelay/*"
     assert trusted[0]["Principal"] == {"AWS": ["111111111111", "222222222222"]}
     assert trusted[1]["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG
 
 
 @pytest.mark.parametrize("key_arn, key", [("", "<StreamKey.Arn>"), (KEY_ARN, KEY_ARN)])
 def test_role_may_only_put_records_and_use_the_key(key_arn, key):
-    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ExternalId": "s3cret-id", "KmsKeyArn": key_arn})
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "CreateWriterRole": "true", "KmsKeyArn": key_arn})
     (p,) = rendered.resources["WriterRole"]["Properties"]["Policies"]
     put, use_key = statements(p["PolicyDocument"])
     assert put == {"Sid": "PutRecords", "Effect": "Allow", "Action": ["kinesis:PutRecords"],
@@ -179,15 +210,11 @@ def test_role_may_only_put_records_and_use_the_key(key_arn, key):
 
 
 def test_outputs_are_what_the_source_stack_needs():
-    outputs = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ExternalId": "s3cret-id"}).outputs
+    outputs = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "CreateWriterRole": "true"}).outputs
     assert outputs["StreamArn"] == "<Stream.Arn>"
     assert outputs["CentralRoleArn"] == "<WriterRole.Arn>"
     source = load("template.yaml")["Parameters"]
-    assert "KinesisStreamArn" in source and "AssumeRoleArn" in source and "ExternalId" in source
-
-
-def test_external_id_is_not_echoed():
-    assert load(CENTRAL)["Parameters"]["ExternalId"]["NoEcho"] is True
+    assert "KinesisStreamArn" in source and "AssumeRoleArn" in source and "IamRolePath" in source
 
 
 # --- Dashboard -------------------------------------------------------------------------------------
@@ -290,3 +317,38 @@ def test_the_archive_role_reads_the_stream_and_writes_the_bucket_only():
             assert resource != "*"
     _, metrics = dashboard_metrics(rendered)
     assert any(m[0] == "AWS/Firehose" for m in metrics)
+
+
+def test_the_archive_keeps_noncurrent_versions_for_the_given_days():
+    bucket = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true"}).resources["ArchiveBucket"]
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": "30"}
+    bucket = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true",
+                              "ArchiveNoncurrentVersionDays": "7"}).resources["ArchiveBucket"]
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": "7"}
+
+
+def test_archive_access_logging_and_object_lock_only_when_asked():
+    plain = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true"}).resources["ArchiveBucket"]
+    for absent in ("LoggingConfiguration", "ObjectLockEnabled", "ObjectLockConfiguration"):
+        assert absent not in plain["Properties"], absent
+    props = render(CENTRAL, {
+        "SourceAccountIds": ACCOUNTS, "ArchiveToS3": "true", "StreamName": "central-7",
+        "ArchiveAccessLogBucket": "org-s3-access-logs", "ArchiveObjectLockMode": "COMPLIANCE",
+        "ArchiveObjectLockDays": "400"}).resources["ArchiveBucket"]["Properties"]
+    assert props["LoggingConfiguration"] == {"DestinationBucketName": "org-s3-access-logs",
+                                             "LogFilePrefix": "central-7-archive/"}
+    assert props["ObjectLockEnabled"] is True
+    assert props["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": "400"}}}
+    with pytest.raises(ValueError):
+        render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveObjectLockMode": "LEGAL_HOLD"})
+    # Without the archive there is no bucket to log or lock.
+    none = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "ArchiveObjectLockMode": "GOVERNANCE"})
+    assert "ArchiveBucket" not in none.resources
+
+
+def test_the_dashboard_name_holds_the_region():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "StreamName": "central-7"})
+    assert rendered.resources["Dashboard"]["Properties"]["DashboardName"] == f"central-7-central-{REGION}"

@@ -28,6 +28,23 @@ def table(section: str) -> dict[str, str]:
     return rows
 
 
+def docs_tables(template: str) -> dict[str, str]:
+    """Rows of the parameter tables in docs/*.md between `<!-- parameters: TEMPLATE -->` and
+    `<!-- end parameters -->` (the parameters a page documents in its own context)."""
+    rows: dict[str, str] = {}
+    docs = os.path.join(ROOT, "docs")
+    for name in sorted(os.listdir(docs)):
+        if name.endswith(".md"):
+            with open(os.path.join(docs, name), encoding="utf-8") as f:
+                text = f.read()
+            for block in re.findall(rf"<!-- parameters: {re.escape(template)} -->(.*?)<!-- end parameters -->",
+                                    text, re.S):
+                found = table(block)
+                assert not set(found) & set(rows), f"docs/{name} documents {set(found) & set(rows)} twice"
+                rows |= found
+    return rows
+
+
 def shown_default(value: object) -> str:
     return "*(empty)*" if str(value) == "" else f"`{value}`"
 
@@ -38,7 +55,7 @@ def shown_default(value: object) -> str:
 ])
 def test_the_deploy_guide_lists_every_parameter_with_its_default(template, start, end):
     declared = load(template)["Parameters"]
-    documented = table(guide_section(start, end))
+    documented = table(guide_section(start, end)) | docs_tables(template)
     assert sorted(documented) == sorted(declared)
     for name, spec in declared.items():
         assert documented[name] == shown_default(spec.get("Default", "")), name

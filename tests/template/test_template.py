@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from cfn_render import ACCOUNT_ID, REGION, ROOT, Rendered, load, references, render, sam_transform, statements
+from cfn_render import ACCOUNT_ID, REGION, ROOT, Rendered, load, references, render, statements
 
 TEMPLATE = "template.yaml"
 
@@ -18,7 +18,6 @@ TEMPLATE = "template.yaml"
 SPECIFIED_ENV = {
     "LOGRELAY_KINESIS_STREAM_ARN": "",
     "LOGRELAY_ASSUME_ROLE_ARN": "",
-    "LOGRELAY_EXTERNAL_ID": "",
     "LOGRELAY_METRIC_NAMESPACE": "LogRelay",
     "LOGRELAY_FILTER_PATTERN": "ERROR",
     "LOGRELAY_METRIC_NAME": "ErrorCount",
@@ -36,6 +35,11 @@ SPECIFIED_ENV = {
 STREAM_ARN = "arn:aws:kinesis:us-east-1:999988887777:stream/logrelay-central"
 ROLE_ARN = "arn:aws:iam::999988887777:role/logrelay-writer"
 KEY_ARN = "arn:aws:kms:us-east-1:999988887777:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+# Read by the function but deliberately never set by the template: the External ID is for a role in a third
+# party's account (`replay --external-id`); in the function's environment it would be plain text
+# (docs/security.md, "External ID").
+NOT_SET_BY_TEMPLATE = {"LOGRELAY_EXTERNAL_ID"}
 
 
 def env_names_read_by_function() -> tuple[set[str], bool]:
@@ -79,7 +83,11 @@ def statement(rendered: Rendered, sid: str) -> dict | None:
 
 def test_function_is_a_rust_custom_runtime_built_by_cargo_lambda(template, function):
     props = function["Properties"]
-    assert function["Type"] == "AWS::Serverless::Function"
+    # Plain CloudFormation (no SAM transform: StackSets with service-managed permissions cannot run it);
+    # `sam build` still builds it from the Metadata.
+    assert function["Type"] == "AWS::Lambda::Function"
+    assert "Transform" not in template
+    assert props["Code"] == "."
     assert props["Runtime"] == "provided.al2023"
     assert props["Handler"] == "bootstrap"
     assert function["Metadata"]["BuildMethod"] == "rust-cargolambda"
@@ -110,7 +118,8 @@ def test_every_variable_the_function_reads_comes_from_a_parameter_or_resource(te
         warnings.warn("FALLBACK: src/config/env.rs names no LOGRELAY_* variable yet; checked the specified list")
     variables = function["Properties"]["Environment"]["Variables"]
     declared = set(template["Parameters"]) | set(template["Resources"])
-    for name in sorted(names):
+    assert not NOT_SET_BY_TEMPLATE & set(variables), "the External ID must not be in the environment"
+    for name in sorted(names - NOT_SET_BY_TEMPLATE):
         assert name in variables, f"{name} is read by the function but not set by the template"
         value = variables[name]
         assert isinstance(value, dict) and len(value) == 1, f"{name} is a literal: {value!r}"
@@ -156,8 +165,6 @@ def test_reserved_concurrency_is_optional_and_never_zero():
     for bad in ["0", "-1", "ten"]:
         with pytest.raises(ValueError):
             render(TEMPLATE, {"ReservedConcurrency": bad})
-    transformed = sam_transform(load(TEMPLATE), {"ReservedConcurrency": "25"})["Resources"]["Function"]
-    assert "ReservedConcurrentExecutions" in transformed["Properties"]
 
 
 def test_the_dashboard_shows_metrics_by_log_group_throughput_failures_and_the_queue():
@@ -179,6 +186,8 @@ def test_the_dashboard_shows_metrics_by_log_group_throughput_failures_and_the_qu
         if isinstance(m[0], str) and m[0] == "AWS/SQS":
             assert m[2:4] == ["QueueName", "<FailureQueue.QueueName>"], m
     assert rendered.outputs["DashboardName"] == "<Ref Dashboard>"
+    # Dashboards are global per account: the Region in the name lets the stack live in every Region.
+    assert rendered.resources["Dashboard"]["Properties"]["DashboardName"] == f"relay-logrelay-{REGION}"
     # logrelay's own counters are shown under the names the function writes in its EMF lines.
     source = ""
     for folder, _, files in os.walk(os.path.join(ROOT, "src")):
@@ -192,8 +201,9 @@ def test_the_dashboard_shows_metrics_by_log_group_throughput_failures_and_the_qu
             assert f'{{"Name": "{name}", "Unit": "Count"}}' in source, name
 
 
-def test_external_id_is_not_echoed(template):
-    assert template["Parameters"]["ExternalId"]["NoEcho"] is True
+def test_no_external_id_parameter(template):
+    # The central role's trust binds the caller by organization, OU, account and role path instead.
+    assert not [p for p in template["Parameters"] if "external" in p.lower()]
 
 
 def test_every_parameter_is_used(template):
@@ -208,7 +218,7 @@ def test_every_parameter_is_used(template):
 FORWARDING_SETUPS = [
     {},
     {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN},
-    {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "ext-123456"},
+    {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN},
     {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN, "MetricsMode": "emf"},
     {"MetricsMode": "off", "AdditionalMetricNamespaces": "Shop"},
     {"MetricsMode": "put", "AdditionalMetricNamespaces": "Shop"},
@@ -239,7 +249,7 @@ def test_kinesis_and_sts_only_when_given_and_only_on_that_arn():
     assert put["Action"] == ["kinesis:PutRecords"] and put["Resource"] == [STREAM_ARN]
     assert statement(via_policy, "AssumeCentralRole") is None
 
-    via_role = render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1"})
+    via_role = render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN})
     assume = statement(via_role, "AssumeCentralRole")
     assert assume["Action"] == ["sts:AssumeRole"] and assume["Resource"] == [ROLE_ARN]
 
@@ -252,7 +262,7 @@ def test_kinesis_and_sts_only_when_given_and_only_on_that_arn():
     }}
     # With an assumed role the central role holds the key permission, not the function.
     assert statement(render(TEMPLATE, {
-        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1",
+        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN,
         "StreamKmsKeyArn": KEY_ARN}), "StreamKey") is None
 
 
@@ -268,7 +278,7 @@ def test_writing_with_the_functions_own_role_needs_the_streams_key():
     assert "OwnRoleNeedsStreamKey" in render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN}).rules_failed
     assert render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "StreamKmsKeyArn": KEY_ARN}).rules_failed == []
     assert "KeyOnlyWithOwnRole" in render(TEMPLATE, {
-        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1",
+        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN,
         "StreamKmsKeyArn": KEY_ARN}).rules_failed
     assert "KeyOnlyWithOwnRole" in render(TEMPLATE, {"StreamKmsKeyArn": KEY_ARN}).rules_failed
 
@@ -277,14 +287,41 @@ def test_the_role_has_the_path_the_central_stack_admits():
     role = render(TEMPLATE).resources["FunctionRole"]["Properties"]
     assert role["Path"] == "/logrelay/"
     assert "RoleName" not in role  # generated: two stacks in one account never clash
+    assert "PermissionsBoundary" not in role and "ManagedPolicyArns" not in role
+    assert render(TEMPLATE, {"IamRolePath": "/platform/logrelay/"}).resources["FunctionRole"]["Properties"][
+        "Path"] == "/platform/logrelay/"
+    for bad in ["logrelay", "/logrelay", "/a b/"]:
+        with pytest.raises(ValueError):
+            render(TEMPLATE, {"IamRolePath": bad})
+
+
+def test_permissions_boundary_when_given():
+    boundary = "arn:aws:iam::111122223333:policy/org/DeveloperBoundary"
+    role = render(TEMPLATE, {"PermissionsBoundaryArn": boundary}).resources["FunctionRole"]["Properties"]
+    assert role["PermissionsBoundary"] == boundary
+    with pytest.raises(ValueError):
+        render(TEMPLATE, {"PermissionsBoundaryArn": "DeveloperBoundary"})
+
+
+def test_vpc_only_with_subnets_and_security_groups():
+    assert "VpcConfig" not in render(TEMPLATE).resources["Function"]["Properties"]
+    rendered = render(TEMPLATE, {"SubnetIds": "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
+                                 "SecurityGroupIds": "sg-0123456789abcdef0"})
+    assert rendered.rules_failed == []
+    assert rendered.resources["Function"]["Properties"]["VpcConfig"] == {
+        "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+        "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+    # Lambda creates the network interfaces with the execution role.
+    assert rendered.resources["FunctionRole"]["Properties"]["ManagedPolicyArns"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]
+    assert "VpcNeedsSubnetsAndGroups" in render(TEMPLATE, {"SubnetIds": "subnet-0123456789abcdef0"}).rules_failed
+    assert "VpcNeedsSubnetsAndGroups" in render(TEMPLATE, {"SecurityGroupIds": "sg-0123456789abcdef0"}).rules_failed
 
 
 def test_forwarding_parameters_must_be_consistent():
-    assert "AssumeRoleNeedsExternalId" in render(TEMPLATE, {
-        "KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN}).rules_failed
+    assert render(TEMPLATE, {"KinesisStreamArn": STREAM_ARN, "AssumeRoleArn": ROLE_ARN}).rules_failed == []
     assert "AssumeRoleNeedsStream" in render(TEMPLATE, {
-        "AssumeRoleArn": ROLE_ARN, "ExternalId": "x-1"}).rules_failed
-    assert "ExternalIdNeedsRole" in render(TEMPLATE, {"ExternalId": "x-1"}).rules_failed
+        "AssumeRoleArn": ROLE_ARN}).rules_failed
     with pytest.raises(ValueError):
         render(TEMPLATE, {"KinesisStreamArn": "arn:aws:kinesis:us-east-1:999988887777:stream/*"})
 
@@ -320,11 +357,10 @@ def test_own_logs_only():
     assert s["Resource"] == ["<FunctionLogGroup.Arn>"]
 
 
-def test_sam_keeps_the_template_role():
-    transformed = sam_transform(load(TEMPLATE))
-    resources = transformed["Resources"]
+def test_one_role_the_templates_own():
+    resources = load(TEMPLATE)["Resources"]
     assert resources["Function"]["Properties"]["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]}
-    assert not [n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role" and n != "FunctionRole"]
+    assert [n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role"] == ["FunctionRole"]
 
 
 # --- No lost events --------------------------------------------------------------------------------
@@ -352,9 +388,9 @@ def test_alarms_on_lost_async_events(metric, alarm):
 
 
 def test_failed_events_go_to_an_encrypted_queue_kept_14_days(template, function):
-    on_failure = function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
-    assert on_failure["Type"] == "SQS"
-    assert on_failure["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    config = template["Resources"]["FunctionEventInvokeConfig"]["Properties"]
+    on_failure = config["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Destination": {"Fn::GetAtt": ["FailureQueue", "Arn"]}}
     queue = template["Resources"]["FailureQueue"]
     assert queue["Type"] == "AWS::SQS::Queue"
     props = queue["Properties"]
@@ -364,14 +400,16 @@ def test_failed_events_go_to_an_encrypted_queue_kept_14_days(template, function)
     assert send["Action"] == ["sqs:SendMessage"] and send["Resource"] == ["<FailureQueue.Arn>"]
 
 
-def test_sam_generates_the_event_invoke_config():
-    resources = sam_transform(load(TEMPLATE), {"AsyncRetryAttempts": "1"})["Resources"]
+def test_the_event_invoke_config_honours_the_retry_parameter():
+    resources = render(TEMPLATE, {"AsyncRetryAttempts": "1"}).resources
     configs = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
     assert len(configs) == 1
     props = configs[0]["Properties"]
-    assert props["FunctionName"] == {"Ref": "Function"}
-    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
-    assert str(props["MaximumRetryAttempts"]) == "1"
+    assert props["FunctionName"] == "<Ref Function>"
+    assert props["Qualifier"] == "$LATEST"
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == "<FailureQueue.Arn>"
+    assert props["MaximumRetryAttempts"] == "1"  # the parameter, never a literal
+    assert props["MaximumEventAgeInSeconds"] == 21600
 
 
 def test_alarm_on_failure_queue_depth():
@@ -503,8 +541,8 @@ def test_metric_filter_file_ships_as_a_layer_only_when_asked():
 
     rendered = render(TEMPLATE, {"MetricFiltersFile": "metric-filters.json"})
     layer = rendered.resources["MetricFiltersLayer"]
-    assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    content = layer["Properties"]["ContentUri"]
+    assert layer["Type"] == "AWS::Lambda::LayerVersion"
+    content = layer["Properties"]["Content"]
     assert os.path.isfile(os.path.join(ROOT, content, "metric-filters.json"))
     props = rendered.resources["Function"]["Properties"]
     assert props["Layers"] == ["<Ref MetricFiltersLayer>"]
@@ -514,12 +552,10 @@ def test_metric_filter_file_ships_as_a_layer_only_when_asked():
         render(TEMPLATE, {"MetricFiltersFile": "../etc/passwd"})
 
 
-def test_sam_attaches_the_versioned_layer():
-    resources = sam_transform(load(TEMPLATE), {"MetricFiltersFile": "metric-filters.json"})["Resources"]
-    layers = [n for n, r in resources.items() if r["Type"] == "AWS::Lambda::LayerVersion"]
-    assert len(layers) == 1
-    attached = resources["Function"]["Properties"]["Layers"]
-    assert attached == {"Fn::If": ["HasMetricFiltersFile", [{"Ref": layers[0]}], {"Ref": "AWS::NoValue"}]}
+def test_the_layer_is_named_after_the_function():
+    layer = render(TEMPLATE, {"MetricFiltersFile": "metric-filters.json", "FunctionName": "relay-2"}).resources[
+        "MetricFiltersLayer"]["Properties"]
+    assert layer["LayerName"] == "relay-2-metric-filters"
 
 
 # --- Outputs ---------------------------------------------------------------------------------------
