@@ -11,11 +11,17 @@ import pytest
 from cfn_render import ACCOUNT_ID, REGION, ROOT, load, render, statements
 
 
-def readme_section(start: str, end: str) -> str:
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+def readme_section(start: str, end: str, path: str = "README.md") -> str:
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
         text = f.read()
     begin = text.index(start)
     return text[begin:text.index(end, begin)]
+
+
+# Parameters documented in a page of docs/ instead of the README: (template, page, section start, end).
+DOCS_TABLES = [
+    ("deploy/central.yaml", "docs/hub.md", "## Parameters", "## Retries, duplicates and what is lost"),
+]
 
 
 def table(section: str) -> dict[str, str]:
@@ -39,6 +45,9 @@ def shown_default(value: object) -> str:
 def test_the_readme_lists_every_parameter_with_its_default(template, start, end):
     declared = load(template)["Parameters"]
     documented = table(readme_section(start, end))
+    for t, page, page_start, page_end in DOCS_TABLES:
+        if t == template:
+            documented.update(table(readme_section(page_start, page_end, page)))
     assert sorted(documented) == sorted(declared)
     for name, spec in declared.items():
         assert documented[name] == shown_default(spec.get("Default", "")), name
