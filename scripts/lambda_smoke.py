@@ -17,12 +17,11 @@ ENDPOINT = os.environ["LOGRELAY_TEST_AWS_ENDPOINT"]
 REGION = "us-east-1"
 STREAM = f"lambda-smoke-{os.getpid()}"
 NAMESPACE = f"LambdaSmoke{os.getpid()}"
-# Every sample subscription event in events/, in name order; the Kinesis events (kinesis-*.json) are
+# Every sample subscription event in events/, in name order; the Kinesis events of events/kinesis/ are
 # the hub's, invoked in hub mode.
-EVENTS = sorted(f for f in os.listdir(os.path.join(ROOT, "events"))
-                if f.endswith(".json") and not f.startswith("kinesis-"))
-HUB_EVENTS = sorted(f for f in os.listdir(os.path.join(ROOT, "events"))
-                    if f.startswith("kinesis-") and f.endswith(".json"))
+EVENTS = sorted(f for f in os.listdir(os.path.join(ROOT, "events")) if f.endswith(".json"))
+HUB_EVENTS = sorted("kinesis/" + f for f in os.listdir(os.path.join(ROOT, "events", "kinesis"))
+                    if f.endswith(".json"))
 
 
 def free_port():
@@ -37,7 +36,9 @@ EVENT_DIR = None  # the sample events re-made with current timestamps (set in ma
 
 
 def decoded(name):
-    with open(os.path.join(EVENT_DIR, "decoded", name), encoding="utf-8") as f:
+    """What events/NAME decodes to (events/decoded/NAME; events/kinesis/decoded/ for kinesis/NAME)."""
+    directory, _, file = name.rpartition("/")
+    with open(os.path.join(EVENT_DIR, directory, "decoded", file), encoding="utf-8") as f:
         return json.load(f)
 
 

@@ -1,5 +1,5 @@
 //! Hub mode: the function on the central Kinesis stream. `replay --mode hub` over the sample Kinesis
-//! events in `events/` (checked against `events/decoded/`), and the retry semantics of a batch
+//! events in `events/kinesis/` (checked against `events/kinesis/decoded/`), and the retry semantics of a batch
 //! through the library: a record that does not decode in the middle of a batch, a metrics failure,
 //! and the event source mapping's retries, with the metric sums equal to the ground truth.
 
@@ -17,7 +17,7 @@ use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-const KINESIS_EVENTS: &[&str] = &["kinesis-destination.json", "kinesis-logrelay.json"];
+const KINESIS_EVENTS: &[&str] = &["kinesis/destination.json", "kinesis/logrelay.json"];
 
 /// Per-account ErrorCount: the metric-filter file of the tests.
 const FILTERS: &str = r#"[{"filterName":"errors","filterPattern":"ERROR","metricTransformations":[{"metricName":"ErrorCount","metricNamespace":"Hub","metricValue":"1","dimensions":{"Account":"@owner"}}]}]"#;
@@ -32,7 +32,9 @@ fn event(name: &str) -> PathBuf {
 
 /// (account, message) of every data event of a decoded Kinesis sample, in record order.
 fn ground_truth(name: &str) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(root().join("events/decoded").join(name)).unwrap();
+    let (dir, file) = name.split_once('/').unwrap();
+    let text = std::fs::read_to_string(root().join("events").join(dir).join("decoded").join(file))
+        .unwrap();
     let records: Value = serde_json::from_str(&text).unwrap();
     let mut out = Vec::new();
     for r in records.as_array().unwrap() {
@@ -144,13 +146,13 @@ fn replay_of_kinesis_events_counts_every_account_once() {
 
 #[test]
 fn kinesis_events_need_hub_mode_and_the_hub_forwards_nothing() {
-    let kinesis = event("kinesis-destination.json");
+    let kinesis = event("kinesis/destination.json");
     let subscription = event("ecs-orders.json");
     let out = replay(&[], std::slice::from_ref(&kinesis));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("kinesis-destination.json") && err.contains("awslogs"),
+        err.contains("destination.json") && err.contains("awslogs"),
         "{err}"
     );
 
