@@ -25,7 +25,9 @@
 
 use super::error::strip_position;
 use super::{Decoded, EventId, LogEvent, LogsData, Message, MessageType, PayloadError};
+use crate::json::EscapedStr;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// A Lambda event from a Kinesis event source mapping. Unknown fields are ignored.
@@ -118,8 +120,10 @@ struct Line<'a> {
     #[serde(borrow)]
     id: EventId<'a>,
     timestamp: i64,
+    /// The message as written (a JSON string, quotes included): kept escaped, as the subscription
+    /// decoder keeps it, and unescaped only when a filter needs the text.
     #[serde(borrow)]
-    message: Message<'a>,
+    message: &'a RawValue,
     #[serde(default)]
     part: Option<u64>,
     #[serde(default)]
@@ -147,7 +151,12 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
                 parts: parsed.parts.unwrap_or(0),
             });
         }
-        let event = LogEvent::new(parsed.id, parsed.timestamp, parsed.message);
+        let message = message(parsed.message).map_err(|reason| PayloadError::Ndjson {
+            line: number,
+            column: 1,
+            reason,
+        })?;
+        let event = LogEvent::new(parsed.id, parsed.timestamp, message);
         let same = payloads.last().is_some_and(|p| {
             p.data.owner == parsed.owner
                 && p.data.log_group == parsed.log_group
@@ -181,6 +190,24 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
         });
     }
     Ok(payloads)
+}
+
+/// A message from its JSON string as written: borrowed when it has no escapes, kept escaped when
+/// its escapes are two-byte ones, unescaped otherwise.
+fn message(raw: &RawValue) -> Result<Message<'_>, String> {
+    let text = raw.get();
+    let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+        return Err(format!("message is not a string: {text}"));
+    };
+    if !inner.contains('\\') {
+        return Ok(Message::Text(Cow::Borrowed(inner)));
+    }
+    if let Some(escaped) = EscapedStr::new(inner) {
+        return Ok(Message::Escaped(escaped));
+    }
+    serde_json::from_str::<String>(text)
+        .map(|t| Message::Text(Cow::Owned(t)))
+        .map_err(|e| strip_position(&e))
 }
 
 #[cfg(test)]
@@ -221,7 +248,15 @@ mod tests {
 
     #[test]
     fn ndjson_records_decode_back_to_the_events_written() {
-        let a = data("/ecs/a", &["ERROR \"quoted\"\n two lines", "ok é"]);
+        let a = data(
+            "/ecs/a",
+            &[
+                "ERROR \"quoted\"\n two lines",
+                "ok é",
+                "\u{1} control",
+                "plain",
+            ],
+        );
         let b = data("/ecs/b", &["third"]);
         let mut records = Vec::new();
         let mut encoder = NdjsonEncoder::default();
@@ -247,6 +282,21 @@ mod tests {
             EventId::Int(1),
             "a numeric id stays a number"
         );
+        // Escaped messages stay escaped, plain ones are borrowed, others are unescaped.
+        let events = &decoded.payloads[0].data.log_events;
+        assert!(matches!(events[0].message, Message::Escaped(_)));
+        assert!(matches!(events[2].message, Message::Text(Cow::Owned(_))));
+        assert!(matches!(
+            events[3].message,
+            Message::Text(Cow::Borrowed("plain"))
+        ));
+        let e = decoder
+            .decode_record(
+                b64(br#"{"owner":"1","logGroup":"g","logStream":"s","id":"7","timestamp":1,"message":7}"#)
+                    .as_bytes(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("not a string"), "{e}");
     }
 
     #[test]
