@@ -266,11 +266,13 @@ fn kinesis_event(records: &[Vec<u8>], first_seq: usize) -> String {
     serde_json::json!({ "Records": recs }).to_string()
 }
 
-/// A metric sink that keeps what it is given and fails (publishing nothing) the next `fail` emits.
+/// A metric sink that keeps what it is given and fails the next `fail` emits, having published
+/// `delivered` of the datums (none by default).
 #[derive(Default)]
 struct Recording {
     published: Mutex<MetricBatch>,
     fail: AtomicUsize,
+    delivered: usize,
 }
 
 /// The relay's handle on a [`Recording`] the test keeps too.
@@ -290,7 +292,7 @@ impl MetricSink for Shared {
         {
             return Err(MetricsError::Put {
                 namespace: "Hub".into(),
-                delivered: 0,
+                delivered: self.0.delivered,
                 total: batch.len(),
                 message: "Throttling: Rate exceeded".into(),
             });
@@ -465,4 +467,34 @@ async fn a_metrics_failure_retries_the_whole_batch_having_counted_nothing() {
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
     assert_eq!(published_per_account(&sink), want);
+}
+
+#[tokio::test]
+async fn metrics_published_in_part_are_not_retried_which_would_count_them_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let filters = dir.path().join("filters.json");
+    std::fs::write(&filters, FILTERS).unwrap();
+    let records = vec![cwl("111122223333", 2, 0), cwl("444455556666", 1, 0)];
+    let sink = Arc::new(Recording {
+        fail: AtomicUsize::new(1),
+        delivered: 1,
+        ..Default::default()
+    });
+    let relay = hub_relay(sink.clone(), &filters);
+    let event = kinesis_event(&records, 0);
+    let report = relay
+        .handle_kinesis_event(event.as_bytes(), None)
+        .await
+        .unwrap();
+    assert!(
+        report.counted,
+        "part was published: the records count as done"
+    );
+    assert!(report.batch_item_failures.is_empty());
+    assert!(report
+        .metrics_error
+        .as_deref()
+        .unwrap()
+        .contains("after 1 of"));
+    assert_eq!(report.evaluated, 2);
 }
