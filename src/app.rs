@@ -6,12 +6,12 @@
 //! in where records go when the configuration names no Kinesis stream, and where EMF lines go
 //! ([`LocalSinks`]).
 
-use crate::config::{Config, ConfigError, MetricsMode};
+use crate::config::{Config, ConfigError, MetricsMode, Mode};
 use crate::forward::{AnyRecordSink, ForwardError, StreamArnError};
 use crate::metrics::cloudwatch::CloudWatchSink;
 use crate::metrics::emf::EmfSink;
 use crate::metrics::{AnyMetricSink, NullMetricSink};
-use crate::pipeline::{EventsRegion, Pipeline, Relay};
+use crate::pipeline::{BatchReport, EventsRegion, InvocationReport, Pipeline, Relay, RelayError};
 use std::sync::Arc;
 
 /// The relay as every entry point runs it.
@@ -121,12 +121,14 @@ pub async fn build_sinks(
     sdk: Option<&aws_config::SdkConfig>,
     local: LocalSinks,
 ) -> Result<(Option<AnyRecordSink>, AnyMetricSink), StreamArnError> {
-    let records = match (&config.stream_arn, sdk) {
-        (Some(arn), Some(sdk)) => Some(
+    let records = match (config.mode, &config.stream_arn, sdk) {
+        // The hub reads the central stream: it never forwards (the configuration refuses a stream).
+        (Mode::Hub, _, _) => None,
+        (Mode::Source, Some(arn), Some(sdk)) => Some(
             AnyRecordSink::kinesis(sdk, arn, config.assume_role.as_ref(), &config.batch_limits)
                 .await?,
         ),
-        _ => local.records,
+        (Mode::Source, _, _) => local.records,
     };
     let metrics = match (config.metrics, sdk, local.emf) {
         (MetricsMode::Put, Some(sdk), _) => AnyMetricSink::CloudWatch(cloudwatch_sink(sdk)),
@@ -167,13 +169,44 @@ impl App {
     pub async fn relay(&self, local: LocalSinks) -> Result<AppRelay, StartError> {
         let (records, metrics) = build_sinks(&self.config, self.sdk.as_ref(), local).await?;
         let region = region(self.sdk.as_ref());
-        // The source function reads its own Region's subscriptions: the events' Region is its own.
-        let events_region = match &region {
-            Some(r) => EventsRegion::Known(r.clone()),
-            None => EventsRegion::Unknown,
+        // The events' Region: the function's own at a source function, which reads its own
+        // Region's subscriptions; unknown in the hub, which reads the events of every Region that
+        // writes to its stream.
+        let events_region = match (self.config.mode, &region) {
+            (Mode::Source, Some(r)) => EventsRegion::Known(r.clone()),
+            (Mode::Source, None) | (Mode::Hub, _) => EventsRegion::Unknown,
         };
         let pipeline = Pipeline::new(self.config.clone(), region, events_region)?;
         Ok(Relay::new(pipeline, records, metrics))
+    }
+}
+
+/// What one Lambda event amounted to, by mode.
+#[derive(Debug)]
+pub enum Handled {
+    /// A subscription payload ([`Mode::Source`]).
+    Payload(InvocationReport),
+    /// A Kinesis batch ([`Mode::Hub`]).
+    Batch(BatchReport),
+}
+
+/// Handles one Lambda event as the configured mode reads it: a subscription event in
+/// [`Mode::Source`], a Kinesis event in [`Mode::Hub`]. The Lambda handler and `replay` both come
+/// through here.
+pub async fn handle_event(
+    relay: &AppRelay,
+    event_json: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> Result<Handled, RelayError> {
+    match relay.pipeline().config().mode {
+        Mode::Source => relay
+            .handle_event(event_json, deadline)
+            .await
+            .map(Handled::Payload),
+        Mode::Hub => relay
+            .handle_kinesis_event(event_json, deadline)
+            .await
+            .map(Handled::Batch),
     }
 }
 

@@ -4,9 +4,9 @@
 //! The `logrelay` binary runs this when the Lambda runtime started it (`AWS_LAMBDA_RUNTIME_API` is set), and
 //! the CLI otherwise: one artefact, one build, and `replay` exercises exactly the code that runs in Lambda.
 
-use crate::app::{App, LocalSinks};
+use crate::app::{App, Handled, LocalSinks};
 use crate::config::Config;
-use crate::pipeline::{InvocationReport, RelayError};
+use crate::pipeline::{BatchReport, InvocationReport, RelayError};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
 use std::process::ExitCode;
@@ -49,7 +49,8 @@ pub fn deadline_instant(deadline_ms: u64) -> Instant {
     Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
-/// One invocation: the glue between the Lambda event and the relay.
+/// One invocation: the glue between the Lambda event and the relay, in the configured mode
+/// ([`crate::app::handle_event`]).
 pub async fn handle(
     relay: &LambdaRelay,
     event: LambdaEvent<Box<RawValue>>,
@@ -61,11 +62,22 @@ pub async fn handle(
         remaining_ms = deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
         "invocation"
     );
-    let result = relay
-        .handle_event(event.payload.get().as_bytes(), Some(deadline))
-        .await;
-    emit_self_metrics(&result);
-    let report = result?;
+    let result =
+        crate::app::handle_event(relay, event.payload.get().as_bytes(), Some(deadline)).await;
+    let counts = match &result {
+        Ok(Handled::Payload(report)) => SelfCounts::of_payload(&Ok(report)),
+        Ok(Handled::Batch(report)) => SelfCounts::of_batch(report),
+        Err(e) => SelfCounts::of_error(e),
+    };
+    emit_self_metrics(&counts);
+    match result? {
+        Handled::Payload(report) => Ok(payload_response(&report)),
+        Handled::Batch(report) => Ok(batch_response(&report)),
+    }
+}
+
+/// The response to a subscription payload: its counters.
+fn payload_response(report: &InvocationReport) -> serde_json::Value {
     tracing::info!(
         events = report.stats.events,
         forwarded_events = report.stats.forwarded_events,
@@ -75,20 +87,113 @@ pub async fn handle(
         control_message = report.stats.control_message,
         "payload processed"
     );
-    Ok(serde_json::json!({
+    serde_json::json!({
         "events": report.stats.events,
         "forwarded_events": report.stats.forwarded_events,
         "records": report.stats.records,
         "control_message": report.stats.control_message,
         "metrics_error": report.metrics_error,
-    }))
+    })
+}
+
+/// The response to a Kinesis batch: the partial batch response of the event source mapping
+/// (`FunctionResponseTypes: [ReportBatchItemFailures]`), `{"batchItemFailures":[{"itemIdentifier":
+/// "<sequence number>"}]}`. Lambda resumes the shard at the lowest sequence number reported
+/// (Lambda developer guide, "Configuring partial batch response with Kinesis Data Streams and
+/// Lambda"); an empty list is a complete success.
+pub fn batch_response(report: &BatchReport) -> serde_json::Value {
+    if let Some(f) = &report.failure {
+        tracing::error!(
+            record = f.index,
+            sequence_number = %f.sequence_number,
+            error = %f.error,
+            "record does not decode; it and the records after it are reported as failed"
+        );
+    }
+    tracing::info!(
+        records = report.records,
+        evaluated = report.evaluated,
+        counted = report.counted,
+        payloads = report.payloads,
+        control_messages = report.control_messages,
+        events = report.stats.events,
+        datapoints = report.stats.datapoints,
+        failed = report.batch_item_failures.len(),
+        "batch processed"
+    );
+    let failures: Vec<serde_json::Value> = report
+        .batch_item_failures
+        .iter()
+        .map(|seq| serde_json::json!({ "itemIdentifier": seq }))
+        .collect();
+    serde_json::json!({ "batchItemFailures": failures })
+}
+
+/// logrelay's own counters for one invocation (see [`self_metrics_doc`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SelfCounts {
+    /// Log events evaluated (and, in a batch, counted).
+    pub events: usize,
+    /// Records: forwarded (source), or read and counted (hub).
+    pub records: usize,
+    /// Invocations whose forwarding was incomplete.
+    pub forward_failures: usize,
+    /// Invocations whose metrics were not (all) published.
+    pub metrics_failures: usize,
+    /// Payloads (source) or Kinesis records (hub) that do not decode.
+    pub payload_failures: usize,
+    /// Kinesis records reported as failed, for Lambda to retry (hub).
+    pub retried_records: usize,
+}
+
+impl SelfCounts {
+    /// The counters of a subscription payload's invocation.
+    pub fn of_payload(result: &Result<&InvocationReport, &RelayError>) -> SelfCounts {
+        match result {
+            Ok(r) => SelfCounts {
+                events: r.stats.events,
+                records: r.stats.records,
+                metrics_failures: usize::from(r.metrics_error.is_some()),
+                ..SelfCounts::default()
+            },
+            Err(e) => SelfCounts::of_error(e),
+        }
+    }
+
+    /// The counters of a failed invocation.
+    pub fn of_error(e: &RelayError) -> SelfCounts {
+        match e {
+            RelayError::Forward(_) => SelfCounts {
+                forward_failures: 1,
+                ..SelfCounts::default()
+            },
+            RelayError::Payload(_) => SelfCounts {
+                payload_failures: 1,
+                ..SelfCounts::default()
+            },
+        }
+    }
+
+    /// The counters of a Kinesis batch: the events and records counted, the record that does not
+    /// decode, and every record reported for a retry.
+    pub fn of_batch(r: &BatchReport) -> SelfCounts {
+        let counted = r.counted;
+        SelfCounts {
+            events: if counted { r.stats.events } else { 0 },
+            records: if counted { r.evaluated } else { 0 },
+            forward_failures: 0,
+            metrics_failures: usize::from(r.metrics_error.is_some()),
+            payload_failures: usize::from(r.failure.is_some()),
+            retried_records: r.batch_item_failures.len(),
+        }
+    }
 }
 
 /// Writes logrelay's own counters as one EMF line on stdout; a write error (stdout closed or
 /// full) is logged, never a panic: the invocation's result does not depend on it.
-fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
+fn emit_self_metrics(counts: &SelfCounts) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
-    let line = self_metrics_line(result, &function);
+    let line = self_metrics_doc(counts, &function);
     // The lock is released before the warning, which goes to stdout too.
     let written = write_line(&mut std::io::stdout().lock(), &line);
     if let Err(e) = written {
@@ -103,23 +208,19 @@ fn write_line(out: &mut impl std::io::Write, line: &serde_json::Value) -> std::i
     out.flush()
 }
 
-/// logrelay's own counters for one invocation as an EMF document: events, records, and the failures
-/// (forwarding, metrics publishing, payload) — so a PutMetricData outage is visible without PutMetricData.
+/// logrelay's own counters for a subscription payload's invocation as an EMF document (see
+/// [`self_metrics_doc`]).
 pub fn self_metrics_line(
     result: &Result<InvocationReport, RelayError>,
     function: &str,
 ) -> serde_json::Value {
-    let (events, records, forward_failures, metrics_failures, payload_failures) = match result {
-        Ok(r) => (
-            r.stats.events,
-            r.stats.records,
-            0,
-            usize::from(r.metrics_error.is_some()),
-            0,
-        ),
-        Err(RelayError::Forward(_)) => (0, 0, 1, 0, 0),
-        Err(RelayError::Payload(_)) => (0, 0, 0, 0, 1),
-    };
+    self_metrics_doc(&SelfCounts::of_payload(&result.as_ref()), function)
+}
+
+/// logrelay's own counters for one invocation as an EMF document: events, records, and the failures
+/// (forwarding, metrics publishing, payloads or records that do not decode, records reported for a
+/// retry) — so a PutMetricData outage is visible without PutMetricData.
+pub fn self_metrics_doc(counts: &SelfCounts, function: &str) -> serde_json::Value {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -135,16 +236,18 @@ pub fn self_metrics_line(
                     {"Name": "Records", "Unit": "Count"},
                     {"Name": "ForwardFailures", "Unit": "Count"},
                     {"Name": "MetricsPublishFailures", "Unit": "Count"},
-                    {"Name": "PayloadFailures", "Unit": "Count"}
+                    {"Name": "PayloadFailures", "Unit": "Count"},
+                    {"Name": "RetriedRecords", "Unit": "Count"}
                 ]
             }]
         },
         "FunctionName": function,
-        "Events": events,
-        "Records": records,
-        "ForwardFailures": forward_failures,
-        "MetricsPublishFailures": metrics_failures,
-        "PayloadFailures": payload_failures,
+        "Events": counts.events,
+        "Records": counts.records,
+        "ForwardFailures": counts.forward_failures,
+        "MetricsPublishFailures": counts.metrics_failures,
+        "PayloadFailures": counts.payload_failures,
+        "RetriedRecords": counts.retried_records,
     })
 }
 
@@ -204,6 +307,7 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     };
     let config = &app.config;
     tracing::info!(
+        mode = %config.mode,
         filters = config.filters.len(),
         metrics = ?config.metrics,
         forward_format = ?config.forward_format,
@@ -258,6 +362,55 @@ mod tests {
             },
         ));
         assert_eq!(self_metrics_line(&failed, "f")["ForwardFailures"], 1);
+    }
+
+    #[test]
+    fn a_batch_reports_its_failed_records_and_counts_only_what_it_published() {
+        let report = BatchReport {
+            records: 4,
+            evaluated: 2,
+            counted: true,
+            stats: crate::pipeline::PayloadStats {
+                events: 7,
+                ..Default::default()
+            },
+            failure: Some(crate::pipeline::RecordFailure {
+                index: 2,
+                sequence_number: "3".into(),
+                error: crate::payload::PayloadError::EmptyGzip,
+            }),
+            batch_item_failures: vec!["3".into(), "4".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            batch_response(&report),
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "4"}]})
+        );
+        let line = self_metrics_doc(&SelfCounts::of_batch(&report), "hub");
+        assert_eq!(line["Events"], 7);
+        assert_eq!(line["Records"], 2);
+        assert_eq!(line["PayloadFailures"], 1);
+        assert_eq!(line["RetriedRecords"], 2);
+        // Nothing published: nothing counted.
+        let uncounted = BatchReport {
+            counted: false,
+            metrics_error: Some("PutMetricData failed".into()),
+            ..report
+        };
+        let line = self_metrics_doc(&SelfCounts::of_batch(&uncounted), "hub");
+        assert_eq!(line["Events"], 0);
+        assert_eq!(line["Records"], 0);
+        assert_eq!(line["MetricsPublishFailures"], 1);
+        let ok = BatchReport {
+            records: 1,
+            evaluated: 1,
+            counted: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            batch_response(&ok),
+            serde_json::json!({"batchItemFailures": []})
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::metrics::evaluate::{Evaluation, PayloadSystemValues};
 use crate::metrics::{CardinalityGuard, EmitReport, MetricBatch, MetricSink, MetricsError};
 use crate::pattern::selection::SystemField;
 use crate::pattern::{Captures, FilterSet};
+use crate::payload::kinesis::{self, RecordFormat};
 use crate::payload::{Decoded, Decoder, Message, MessageType, PayloadError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -45,6 +46,20 @@ pub struct PayloadStats {
     /// (Event, metric filter) pairs skipped because the filter needs a system field
     /// (`@aws.region`, …) that the event does not tell (logged).
     pub system_fields_unknown: usize,
+}
+
+impl PayloadStats {
+    /// Adds the counters of another payload (its `control_message` and `skipped_own_log_group`
+    /// flags are counted by the caller).
+    pub fn add(&mut self, other: &PayloadStats) {
+        self.events += other.events;
+        self.forwarded_events += other.forwarded_events;
+        self.records += other.records;
+        self.record_bytes += other.record_bytes;
+        self.datapoints += other.datapoints;
+        self.unpublishable_matches += other.unpublishable_matches;
+        self.cardinality_dropped += other.cardinality_dropped;
+    }
 }
 
 /// Whether [`Pipeline::process`] encodes records.
@@ -322,6 +337,53 @@ pub struct InvocationReport {
     pub metrics: MetricBatch,
 }
 
+/// The first record of a Kinesis batch that could not be decoded.
+#[derive(Debug)]
+pub struct RecordFailure {
+    /// Its index in the batch.
+    pub index: usize,
+    /// Its sequence number.
+    pub sequence_number: String,
+    /// Why it does not decode.
+    pub error: PayloadError,
+}
+
+/// What a Kinesis batch (hub mode) amounted to.
+///
+/// The records are evaluated in shard order up to the first that does not decode; the metrics of
+/// the records before it are published, once, and that record and every one after it are reported
+/// as failed, so that Lambda resumes the shard at it: a retried batch never counts a record twice.
+/// When publishing fails with nothing published, every record is reported as failed and nothing
+/// was counted.
+#[derive(Debug, Default)]
+pub struct BatchReport {
+    /// Records in the batch.
+    pub records: usize,
+    /// Records whose events were evaluated, and counted unless `counted` is false.
+    pub evaluated: usize,
+    /// Whether the metrics of the evaluated records were published (or there were none).
+    pub counted: bool,
+    /// Of the evaluated records, those in the `ndjson` format.
+    pub ndjson_records: usize,
+    /// Payloads in the evaluated records (a `cwl` record holds one; an `ndjson` record one per
+    /// log stream).
+    pub payloads: usize,
+    /// Of which `CONTROL_MESSAGE`s.
+    pub control_messages: usize,
+    /// Counters of the evaluated payloads.
+    pub stats: PayloadStats,
+    /// The first record that does not decode.
+    pub failure: Option<RecordFailure>,
+    /// Sequence numbers to report as `batchItemFailures`: every record from the first failed one.
+    pub batch_item_failures: Vec<String>,
+    /// The metric sink's report.
+    pub emitted: Option<EmitReport>,
+    /// The metrics error, if emitting failed.
+    pub metrics_error: Option<String>,
+    /// The metrics published (empty when nothing was counted).
+    pub metrics: MetricBatch,
+}
+
 /// A whole invocation: decode → process → send and emit.
 pub struct Relay<R, M> {
     pipeline: Pipeline,
@@ -373,6 +435,79 @@ impl<R: RecordSink, M: MetricSink> Relay<R, M> {
             self.pipeline.process(&decoded, mode)?
         };
         self.deliver(processed, deadline).await
+    }
+
+    /// Handles one Kinesis Lambda event (hub mode): every record's payloads are evaluated
+    /// (metrics only, nothing is forwarded) and the metrics published once; see [`BatchReport`]
+    /// for what is counted when a record does not decode or publishing fails. An event that is
+    /// not a Kinesis event fails whole.
+    pub async fn handle_kinesis_event(
+        &self,
+        event_json: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<BatchReport, RelayError> {
+        let event = kinesis::parse_event(event_json)?;
+        let mut report = BatchReport {
+            records: event.records.len(),
+            ..Default::default()
+        };
+        let mut metrics = MetricBatch::new();
+        {
+            let mut decoder = self.decoder.lock().await;
+            for (index, record) in event.records.iter().enumerate() {
+                let decoded = match decoder.decode_record(record.kinesis.data.as_bytes()) {
+                    Ok(d) => d,
+                    Err(error) => {
+                        report.failure = Some(RecordFailure {
+                            index,
+                            sequence_number: record.kinesis.sequence_number.to_string(),
+                            error,
+                        });
+                        break;
+                    }
+                };
+                for payload in &decoded.payloads {
+                    let processed = self.pipeline.process(payload, ForwardMode::Off)?;
+                    report.payloads += 1;
+                    report.control_messages += usize::from(processed.stats.control_message);
+                    report.stats.add(&processed.stats);
+                    metrics.merge(processed.metrics);
+                }
+                report.evaluated += 1;
+                report.ndjson_records += usize::from(decoded.format == RecordFormat::Ndjson);
+            }
+        }
+        let first_failed = report.failure.as_ref().map_or(report.records, |f| f.index);
+        report.counted = true;
+        if !metrics.is_empty() {
+            match self.metrics.emit(&metrics, deadline).await {
+                Ok(r) => report.emitted = Some(r),
+                Err(e) if e.nothing_published() => {
+                    // Nothing counted: the whole batch is retried.
+                    tracing::error!(error = %e, records = report.records, "metrics not published; the whole batch is reported as failed, to be retried");
+                    report.metrics_error = Some(metrics_error_text(&e));
+                    report.counted = false;
+                    report.batch_item_failures = event
+                        .records
+                        .iter()
+                        .map(|r| r.kinesis.sequence_number.to_string())
+                        .collect();
+                    return Ok(report);
+                }
+                Err(e) => {
+                    // Part published: a retry would count that part twice, so the records are
+                    // not retried for it (the failure shows in the function's own metrics).
+                    tracing::error!(error = %e, "metrics published in part; the records are not retried for it, which would count the published part twice");
+                    report.metrics_error = Some(metrics_error_text(&e));
+                }
+            }
+        }
+        report.metrics = metrics;
+        report.batch_item_failures = event.records[first_failed..]
+            .iter()
+            .map(|r| r.kinesis.sequence_number.to_string())
+            .collect();
+        Ok(report)
     }
 
     async fn deliver(
@@ -427,13 +562,14 @@ fn metrics_error_text(e: &MetricsError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{parse_filter_document, MetricsMode};
+    use crate::config::{parse_filter_document, MetricsMode, Mode};
     use crate::forward::{BatchLimits, Format, PartitionKeyMode};
     use crate::metrics::cardinality::{MAX_DIMENSION_COMBINATIONS, WINDOW_MS};
     use crate::payload::{EventId, LogEvent, LogsData};
 
     fn pipeline(filters: &str) -> Pipeline {
         let config = Config {
+            mode: Mode::Source,
             filters: parse_filter_document(filters.as_bytes(), "test").unwrap(),
             metrics: MetricsMode::Off,
             stream_arn: None,

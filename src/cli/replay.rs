@@ -1,17 +1,20 @@
 //! `logrelay replay`: the Lambda pipeline on event files, with local sinks — the main job on a laptop.
 //!
-//! Each file holds one Lambda event (`{"awslogs":{"data":"..."}}`), as CloudWatch Logs sends it. The files
-//! go through the same [`Relay`](crate::pipeline::Relay) as in Lambda; records go to a directory
+//! Each file holds one Lambda event, as the Lambda receives it: a subscription event
+//! (`{"awslogs":{"data":"..."}}`) as CloudWatch Logs sends it, or with `--mode hub` a Kinesis event
+//! (`{"Records":[{"kinesis":{...}}]}`) as the hub's event source mapping sends it. The files go
+//! through the same [`Relay`](crate::pipeline::Relay) as in Lambda ([`app::handle_event`]); records go to a directory
 //! (`--records-out`), to Kinesis (`--kinesis-stream-arn`, through the endpoints the AWS SDK is configured
 //! for), or are only counted; metrics go to an EMF file (`--metrics-out`), to CloudWatch (`--metrics put`),
 //! or nowhere. One JSON summary is printed on stdout. A file that cannot be decoded is reported by name on
 //! stderr and makes the exit code 1, after the other files are processed.
 
-use crate::app::{self, App, LocalSinks};
+use crate::app::{self, App, Handled, LocalSinks};
 use crate::config::{
-    Config, ForwardFormat, MetricsMode, ENV_ASSUME_ROLE_ARN, ENV_CONFIG_FILE, ENV_EXTERNAL_ID,
-    ENV_FILTER_PATTERN, ENV_FORWARD_FORMAT, ENV_FORWARD_PATTERN, ENV_KINESIS_STREAM_ARN,
-    ENV_MAX_DECOMPRESSED_BYTES, ENV_METRICS, ENV_METRIC_NAME, ENV_METRIC_NAMESPACE,
+    Config, ForwardFormat, MetricsMode, Mode, ENV_ASSUME_ROLE_ARN, ENV_CONFIG_FILE,
+    ENV_EXTERNAL_ID, ENV_FILTER_PATTERN, ENV_FORWARD_FORMAT, ENV_FORWARD_PATTERN,
+    ENV_KINESIS_STREAM_ARN, ENV_MAX_DECOMPRESSED_BYTES, ENV_METRICS, ENV_METRIC_NAME,
+    ENV_METRIC_NAMESPACE, ENV_MODE,
 };
 use crate::forward::AnyRecordSink;
 use crate::metrics::emf::EmfSink;
@@ -25,6 +28,10 @@ use std::process::ExitCode;
 /// Arguments of `replay`.
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
+    /// What the event files are: `source`, subscription events; `hub`, Kinesis events of the
+    /// central stream (metrics only, nothing is forwarded). As `LOGRELAY_MODE` in Lambda.
+    #[arg(long, value_name = "source|hub")]
+    pub mode: Option<Mode>,
     /// Metric-filter file (`aws logs describe-metric-filters` output, or a list of filters).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -65,7 +72,8 @@ pub struct ReplayArgs {
     /// Cap on one decompressed payload, in bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_decompressed_bytes: Option<usize>,
-    /// Lambda event files (`{"awslogs":{"data":"..."}}`).
+    /// Lambda event files: `{"awslogs":{"data":"..."}}`, or with `--mode hub`
+    /// `{"Records":[{"kinesis":{...}}]}`.
     #[arg(value_name = "EVENT_FILE", required = true)]
     pub files: Vec<PathBuf>,
 }
@@ -73,8 +81,15 @@ pub struct ReplayArgs {
 /// The summary printed on stdout.
 #[derive(Debug, Default, Serialize, PartialEq)]
 pub struct Summary {
-    /// Files decoded as payloads.
+    /// Files decoded as payloads (in hub mode: payloads in the Kinesis records evaluated).
     pub payloads: usize,
+    /// Kinesis records read (hub mode; not printed when zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub kinesis_records: usize,
+    /// Kinesis records reported as failed: from the first that does not decode to the end of its
+    /// batch (hub mode; not printed when zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub failed_records: usize,
     /// Of which control messages.
     pub control_messages: usize,
     /// Log events.
@@ -106,6 +121,10 @@ pub struct ApiCalls {
     /// CloudWatch `PutMetricData` calls (failed calls included when made).
     #[serde(rename = "PutMetricData")]
     pub put_metric_data: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn serialize_sums<S: serde::Serializer>(
@@ -145,11 +164,12 @@ struct FlagSetting {
 
 impl ReplayArgs {
     /// The flags that stand in for `LOGRELAY_*` variables, with their values.
-    fn flag_settings(&self) -> [FlagSetting; 9] {
+    fn flag_settings(&self) -> [FlagSetting; 10] {
         let flag = |var, flag, value| FlagSetting { var, flag, value };
         // Given, even empty: an empty value means "none" and hides the environment's.
         let always = |v: &Option<String>| Some(v.clone().unwrap_or_default());
         [
+            flag(ENV_MODE, "--mode", self.mode.map(|m| m.to_string())),
             flag(
                 ENV_CONFIG_FILE,
                 "--config",
@@ -199,6 +219,12 @@ impl ReplayArgs {
     pub fn load_config(&self) -> Result<Config, String> {
         if self.kinesis_stream_arn.is_some() && self.records_out.is_some() {
             return Err("give --records-out or --kinesis-stream-arn, not both".into());
+        }
+        if self.mode == Some(Mode::Hub) && self.records_out.is_some() {
+            return Err(
+                "--records-out with --mode hub: the hub forwards nothing (it reads the central stream)"
+                    .into(),
+            );
         }
         if self.config.is_some() && self.filter_pattern.is_some() {
             tracing::warn!(
@@ -323,8 +349,8 @@ async fn replay(args: &ReplayArgs, config: Config) -> ExitCode {
             failed = true;
             continue;
         }
-        match relay.handle_event(&bytes, None).await {
-            Ok(report) => {
+        match app::handle_event(&relay, &bytes, None).await {
+            Ok(Handled::Payload(report)) => {
                 summary.payloads += 1;
                 summary.control_messages += usize::from(report.stats.control_message);
                 summary.events += report.stats.events;
@@ -337,6 +363,32 @@ async fn replay(args: &ReplayArgs, config: Config) -> ExitCode {
                 if let Some(emitted) = &report.emitted {
                     summary.api_calls.put_metric_data += emitted.put_metric_data_calls;
                     summary.emf_bytes += emitted.emf_bytes;
+                }
+                if let Some(e) = &report.metrics_error {
+                    eprintln!("{}: metrics not emitted: {e}", file.display());
+                    failed = true;
+                }
+                all_metrics.merge(report.metrics);
+            }
+            Ok(Handled::Batch(report)) => {
+                summary.kinesis_records += report.records;
+                summary.failed_records += report.batch_item_failures.len();
+                summary.payloads += report.payloads;
+                summary.control_messages += report.control_messages;
+                summary.events += report.stats.events;
+                if let Some(emitted) = &report.emitted {
+                    summary.api_calls.put_metric_data += emitted.put_metric_data_calls;
+                    summary.emf_bytes += emitted.emf_bytes;
+                }
+                if let Some(f) = &report.failure {
+                    eprintln!(
+                        "{}: record {} (sequence number {}): {}",
+                        file.display(),
+                        f.index,
+                        f.sequence_number,
+                        f.error
+                    );
+                    failed = true;
                 }
                 if let Some(e) = &report.metrics_error {
                     eprintln!("{}: metrics not emitted: {e}", file.display());

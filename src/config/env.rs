@@ -2,6 +2,7 @@
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
+//! | `LOGRELAY_MODE` | `source` (subscription payloads) or `hub` (the central Kinesis stream) | `source` |
 //! | `LOGRELAY_KINESIS_STREAM_ARN` | destination stream ARN; empty = no forwarding | empty |
 //! | `LOGRELAY_ASSUME_ROLE_ARN` | role to assume for `PutRecords` (cross-account) | empty |
 //! | `LOGRELAY_EXTERNAL_ID` | External ID for that role (never logged) | empty |
@@ -24,6 +25,8 @@ use crate::forward::{BatchLimits, PartitionKeyMode};
 use crate::pattern::Pattern;
 use std::path::{Path, PathBuf};
 
+/// Environment variable: what the function reads (`source`, `hub`).
+pub const ENV_MODE: &str = "LOGRELAY_MODE";
 /// Environment variable: destination Kinesis stream ARN.
 pub const ENV_KINESIS_STREAM_ARN: &str = "LOGRELAY_KINESIS_STREAM_ARN";
 /// Environment variable: role to assume for `PutRecords`.
@@ -68,6 +71,14 @@ impl Config {
     /// Loads the configuration from a variable lookup (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let mode = match var(ENV_MODE) {
+            Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
+                var: ENV_MODE,
+                value: v.clone(),
+                message,
+            })?,
+            None => Mode::Source,
+        };
         let metrics = match var(ENV_METRICS) {
             Some(v) => v.trim().parse().map_err(|message| ConfigError::Env {
                 var: ENV_METRICS,
@@ -106,6 +117,17 @@ impl Config {
             }
             None => None,
         };
+        if let (Mode::Hub, Some(arn)) = (mode, &stream_arn) {
+            return Err(ConfigError::Env {
+                var: ENV_KINESIS_STREAM_ARN,
+                value: arn.clone(),
+                message: format!(
+                    "{ENV_MODE}=hub forwards nothing: the hub reads the central stream, and \
+                     forwarding what it reads to a stream would loop (unset it, or set \
+                     {ENV_MODE}=source)"
+                ),
+            });
+        }
         let external_id = var(ENV_EXTERNAL_ID);
         let assume_role = match var(ENV_ASSUME_ROLE_ARN) {
             Some(arn) => {
@@ -184,6 +206,7 @@ impl Config {
         }
 
         Ok(Config {
+            mode,
             filters,
             metrics,
             stream_arn,

@@ -291,6 +291,39 @@ impl std::str::FromStr for MetricsMode {
     }
 }
 
+/// What the function reads, and so what it may do (`LOGRELAY_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Behind CloudWatch Logs subscription filters in a source account: subscription payloads in,
+    /// metrics and (with a stream) forwarding out.
+    #[default]
+    Source,
+    /// On the central Kinesis stream (an event source mapping): Kinesis batches of CloudWatch Logs
+    /// destination records and of records forwarded by source functions in, metrics out. Never
+    /// forwards: the hub reads the stream it would forward to.
+    Hub,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "source" => Ok(Mode::Source),
+            "hub" => Ok(Mode::Hub),
+            other => Err(format!("unknown mode {other:?}; expected source or hub")),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Source => "source",
+            Mode::Hub => "hub",
+        })
+    }
+}
+
 /// The record format sent to Kinesis (`cwl` or `ndjson`).
 pub use crate::forward::Format as ForwardFormat;
 
@@ -303,11 +336,13 @@ pub const ROLE_SESSION_NAME: &str = "logrelay";
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// What the function reads: subscription payloads, or the central stream.
+    pub mode: Mode,
     /// Metric filters, in file order.
     pub filters: Vec<MetricFilter>,
     /// How metrics are emitted.
     pub metrics: MetricsMode,
-    /// Destination stream ARN; None = no forwarding.
+    /// Destination stream ARN; None = no forwarding (always None in [`Mode::Hub`]).
     pub stream_arn: Option<String>,
     /// Role to assume for forwarding.
     pub assume_role: Option<RoleConfig>,
@@ -481,6 +516,35 @@ mod tests {
             text.starts_with("LOGRELAY_PARTITION_KEY=\"random\"") && text.contains("event-id"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn hub_mode_forwards_nothing() {
+        assert_eq!(config(&[]).unwrap().mode, Mode::Source);
+        let c = config(&[(ENV_MODE, "hub")]).unwrap();
+        assert_eq!(c.mode, Mode::Hub);
+        assert!(c.stream_arn.is_none());
+        let e = config(&[(ENV_MODE, "central")]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("LOGRELAY_MODE=\"central\"") && e.contains("source or hub"),
+            "{e}"
+        );
+        let e = config(&[
+            (ENV_MODE, "hub"),
+            (
+                ENV_KINESIS_STREAM_ARN,
+                "arn:aws:kinesis:eu-west-1:111122223333:stream/central-logs",
+            ),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("LOGRELAY_KINESIS_STREAM_ARN=") && e.contains("loop"),
+            "{e}"
+        );
+        for m in [Mode::Source, Mode::Hub] {
+            assert_eq!(m.to_string().parse::<Mode>(), Ok(m));
+        }
     }
 
     #[test]

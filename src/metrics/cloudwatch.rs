@@ -164,6 +164,7 @@ impl MetricSink for CloudWatchSink {
                     let left = d.saturating_duration_since(Instant::now());
                     if left <= DEADLINE_MARGIN {
                         return Err(MetricsError::Deadline {
+                            delivered: report.datums,
                             undelivered: total - report.datums,
                         });
                     }
@@ -172,6 +173,7 @@ impl MetricSink for CloudWatchSink {
                         Ok(r) => r.map_err(|e| aws_sdk_cloudwatch::Error::from(e).to_string()),
                         Err(_) => {
                             return Err(MetricsError::Deadline {
+                                delivered: report.datums,
                                 undelivered: total - report.datums,
                             })
                         }

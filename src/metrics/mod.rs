@@ -174,12 +174,27 @@ pub enum MetricsError {
     /// The deadline passed before all metrics were sent.
     #[error("deadline reached with {undelivered} metric datums not sent")]
     Deadline {
+        /// Datums sent before the deadline.
+        delivered: usize,
         /// Datums not sent.
         undelivered: usize,
     },
     /// Writing EMF lines failed.
     #[error("writing metrics failed: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl MetricsError {
+    /// Whether nothing of the batch was published, so that emitting the same metrics again cannot
+    /// count anything twice. A failed EMF write may have written part of its lines: not known.
+    pub fn nothing_published(&self) -> bool {
+        match self {
+            MetricsError::Put { delivered, .. } | MetricsError::Deadline { delivered, .. } => {
+                *delivered == 0
+            }
+            MetricsError::Io(_) => false,
+        }
+    }
 }
 
 /// Where aggregated metrics go: CloudWatch, EMF lines, or nowhere. The pipeline is generic over it.

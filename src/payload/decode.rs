@@ -6,6 +6,7 @@
 //! inflates goes through the cap.
 
 use super::error::strip_position;
+use super::kinesis::{parse_ndjson, DecodedRecord, RecordFormat};
 use super::parse::parse;
 use super::{LogsData, PayloadError, DEFAULT_MAX_DECOMPRESSED_BYTES, RETAINED_BUFFER_BYTES};
 use base64::Engine as _;
@@ -99,6 +100,42 @@ impl Decoder {
             decompressed_len,
             data,
         })
+    }
+
+    /// Decodes the base64 data of a Kinesis record: a gzip subscription document (`cwl`, or a
+    /// CloudWatch Logs destination's record) or `ndjson` lines (see [`super::kinesis`]).
+    pub fn decode_record<'s>(
+        &'s mut self,
+        data_base64: &[u8],
+    ) -> Result<DecodedRecord<'s>, PayloadError> {
+        shrink(&mut self.gzip);
+        self.gzip.clear();
+        reserve_replacing(&mut self.gzip, data_base64.len() / 4 * 3 + 3, usize::MAX);
+        BASE64
+            .decode_vec(data_base64, &mut self.gzip)
+            .map_err(|e| base64_error(e, data_base64.len()))?;
+        let Some(&first) = self.gzip.first() else {
+            return Err(PayloadError::EmptyGzip);
+        };
+        match RecordFormat::of(&self.gzip) {
+            Some(RecordFormat::Cwl) => {
+                let decompressed_len = inflate(&self.gzip, &mut self.json, self.max_decompressed)?;
+                let data = parse(&self.json, &mut self.unescaped)?;
+                Ok(DecodedRecord {
+                    format: RecordFormat::Cwl,
+                    payloads: vec![Decoded {
+                        gzip: &self.gzip,
+                        decompressed_len,
+                        data,
+                    }],
+                })
+            }
+            Some(RecordFormat::Ndjson) => Ok(DecodedRecord {
+                format: RecordFormat::Ndjson,
+                payloads: parse_ndjson(&self.gzip)?,
+            }),
+            None => Err(PayloadError::RecordFormat { first }),
+        }
     }
 
     /// Decodes raw gzip bytes (what a Kinesis record from a CloudWatch Logs destination holds).

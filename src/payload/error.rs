@@ -81,6 +81,49 @@ pub enum PayloadError {
         /// What the JSON parser reported.
         reason: String,
     },
+    /// The Lambda event is not a Kinesis event (`{"Records":[{"kinesis":{…}}]}`), e.g. a
+    /// subscription event sent to a hub.
+    #[error(
+        "invalid Kinesis Lambda event (expected {{\"Records\":[{{\"kinesis\":{{\"sequenceNumber\":…,\"data\":\"<base64>\"}}}}]}}) at line {line}, column {column}: {reason}"
+    )]
+    KinesisEvent {
+        /// 1-based line in the event JSON.
+        line: usize,
+        /// 1-based column in the event JSON.
+        column: usize,
+        /// What the JSON parser reported.
+        reason: String,
+    },
+    /// A Kinesis record's data is neither gzip (`cwl`, a CloudWatch Logs destination's record) nor
+    /// JSON lines (`ndjson`).
+    #[error("record data is neither gzip (cwl) nor JSON lines (ndjson): it starts with byte 0x{first:02x}")]
+    RecordFormat {
+        /// The first byte of the data.
+        first: u8,
+    },
+    /// A line of an `ndjson` record is not an event line.
+    #[error("invalid ndjson record at line {line}, column {column}: {reason}")]
+    Ndjson {
+        /// 1-based line in the record data.
+        line: usize,
+        /// 1-based column in the line.
+        column: usize,
+        /// What the JSON parser reported.
+        reason: String,
+    },
+    /// An `ndjson` line holds one part of an event split over several records, which cannot be
+    /// evaluated from one record.
+    #[error("ndjson record line {line} holds part {part} of {parts} of event {id}, split over several records: an event is evaluated whole or not at all")]
+    SplitEvent {
+        /// 1-based line in the record data.
+        line: usize,
+        /// The event id.
+        id: String,
+        /// The part's number (1-based).
+        part: u64,
+        /// How many parts the event has.
+        parts: u64,
+    },
     /// Re-encoding cannot fit even a minimal payload (one character of one event) into the size
     /// limit, e.g. a record limit smaller than the log group and stream names.
     #[error(

@@ -41,6 +41,7 @@ use crate::json::{self, EscapedStr};
 
 mod decode;
 mod error;
+pub mod kinesis;
 mod parse;
 mod scan;
 

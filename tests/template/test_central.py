@@ -352,3 +352,168 @@ def test_archive_access_logging_and_object_lock_only_when_asked():
 def test_the_dashboard_name_holds_the_region():
     rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "StreamName": "central-7"})
     assert rendered.resources["Dashboard"]["Properties"]["DashboardName"] == f"central-7-central-{REGION}"
+# --- Hub (HubEnabled=true) -------------------------------------------------------------------------------
+
+HUB = {"SourceAccountIds": ACCOUNTS, "HubEnabled": "true", "ArtifactBucketPrefix": "logrelay-releases",
+       "HubVersion": "0.4.0"}
+HUB_RESOURCES = {"HubLogGroup", "HubFailureQueue", "HubRole", "HubFunction", "HubEventSourceMapping",
+                 "HubIteratorAgeAlarm", "HubErrorsAlarm", "HubFailureQueueAlarm"}
+DESTINATION_RESOURCES = {"LogsDestinationRole", "LogsDestination"}
+
+
+def hub_statements(rendered):
+    (p,) = rendered.resources["HubRole"]["Properties"]["Policies"]
+    return {s["Sid"]: s for s in statements(p["PolicyDocument"])}
+
+
+def test_no_hub_and_no_destination_by_default():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS})
+    assert not (HUB_RESOURCES | DESTINATION_RESOURCES) & set(rendered.resources)
+    assert not {"HubFunctionName", "HubFailureQueueUrl", "LogsDestinationArn"} & set(rendered.outputs)
+    assert rendered.rules_failed == []
+
+
+def test_the_hub_needs_its_release():
+    rendered = render(CENTRAL, {"SourceAccountIds": ACCOUNTS, "HubEnabled": "true"})
+    assert "HubNeedsItsCode" in rendered.rules_failed
+    assert render(CENTRAL, HUB).rules_failed == []
+
+
+@pytest.mark.parametrize("arch", ["arm64", "x86_64"])
+def test_the_hub_runs_the_release_zip_in_hub_mode(arch):
+    rendered = render(CENTRAL, dict(HUB, HubArchitecture=arch))
+    assert HUB_RESOURCES <= set(rendered.resources)
+    props = rendered.resources["HubFunction"]["Properties"]
+    assert props["Code"] == {"S3Bucket": f"logrelay-releases-{REGION}",
+                             "S3Key": f"logrelay/0.4.0/logrelay-0.4.0-{arch}.zip"}
+    assert props["Architectures"] == [arch]
+    assert props["Runtime"] == "provided.al2023" and props["Handler"] == "bootstrap"
+    env = props["Environment"]["Variables"]
+    assert env["LOGRELAY_MODE"] == "hub"
+    # The hub forwards nothing: no stream, no role to assume (logrelay refuses a stream in hub mode).
+    assert not {"LOGRELAY_KINESIS_STREAM_ARN", "LOGRELAY_ASSUME_ROLE_ARN", "LOGRELAY_EXTERNAL_ID"} & set(env)
+    assert env["LOGRELAY_CONFIG_FILE"] == "" and "Layers" not in props
+    assert props["LoggingConfig"]["LogGroup"] == rendered.resources["HubLogGroup"]["Properties"]["LogGroupName"]
+    assert props["Role"] == "<HubRole.Arn>"
+    assert props["FunctionName"] == "logrelay-central-hub"
+    assert rendered.outputs["HubFunctionName"] == "<Ref HubFunction>"
+
+
+def test_the_hub_reads_a_metric_filter_file_from_a_layer():
+    layer = "arn:aws:lambda:us-east-1:111122223333:layer:hub-filters:3"
+    rendered = render(CENTRAL, dict(HUB, HubMetricFiltersLayerArn=layer, HubMetricFiltersFile="org/filters.json"))
+    props = rendered.resources["HubFunction"]["Properties"]
+    assert props["Layers"] == [layer]
+    assert props["Environment"]["Variables"]["LOGRELAY_CONFIG_FILE"] == "/opt/org/filters.json"
+
+
+def test_the_event_source_mapping_reports_batch_item_failures_and_parks_what_it_gives_up_on():
+    rendered = render(CENTRAL, dict(HUB, HubBatchSize="1000", HubParallelizationFactor="4",
+                                    HubMaximumRetryAttempts="3", HubMaximumRecordAgeSeconds="3600"))
+    esm = rendered.resources["HubEventSourceMapping"]["Properties"]
+    assert esm["EventSourceArn"] == "<Stream.Arn>"
+    assert esm["FunctionName"] == "<Ref HubFunction>"
+    assert esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert esm["BisectBatchOnFunctionError"] is True
+    assert esm["StartingPosition"] == "LATEST"
+    assert (esm["BatchSize"], esm["ParallelizationFactor"]) == ("1000", "4")
+    assert (esm["MaximumRetryAttempts"], esm["MaximumRecordAgeInSeconds"]) == ("3", "3600")
+    assert esm["MaximumBatchingWindowInSeconds"] == "5"
+    assert esm["DestinationConfig"] == {"OnFailure": {"Destination": "<HubFailureQueue.Arn>"}}
+    queue = rendered.resources["HubFailureQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 1209600
+
+
+def test_the_hub_role_reads_the_stream_and_publishes_its_namespaces_only():
+    rendered = render(CENTRAL, dict(HUB, HubMetricNamespaces="Org,OrgLatency"))
+    by_sid = hub_statements(rendered)
+    assert set(by_sid) == {"OwnLogs", "ReadStream", "StreamKey", "FailureQueue", "PutMetricData"}
+    granted = {a for s in by_sid.values() for a in s["Action"]}
+    # Reads only: nothing that writes to the stream (the hub must not forward).
+    assert not any(a.startswith("kinesis:Put") for a in granted)
+    assert by_sid["ReadStream"]["Resource"] == ["<Stream.Arn>"]
+    assert set(by_sid["ReadStream"]["Action"]) == {
+        "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+        "kinesis:GetShardIterator", "kinesis:ListShards"}
+    assert by_sid["StreamKey"]["Action"] == ["kms:Decrypt"]
+    assert by_sid["StreamKey"]["Resource"] == ["<StreamKey.Arn>"]
+    assert by_sid["StreamKey"]["Condition"]["StringEquals"]["kms:EncryptionContext:aws:kinesis:arn"] == "<Stream.Arn>"
+    assert by_sid["FailureQueue"] == {"Sid": "FailureQueue", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+                                      "Resource": ["<HubFailureQueue.Arn>"]}
+    assert by_sid["PutMetricData"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["Org", "OrgLatency"]}}
+    env = rendered.resources["HubFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["LOGRELAY_METRIC_NAMESPACE"] == "Org"
+    # A key brought by the user is the one decrypted.
+    by_sid = hub_statements(render(CENTRAL, dict(HUB, KmsKeyArn=KEY_ARN)))
+    assert by_sid["StreamKey"]["Resource"] == [KEY_ARN]
+
+
+def test_the_hub_alarms_on_iterator_age_errors_and_given_up_records():
+    topic = "arn:aws:sns:us-east-1:111122223333:oncall"
+    rendered = render(CENTRAL, dict(HUB, HubIteratorAgeAlarmMs="120000", HubAlarmTopicArn=topic))
+    age = rendered.resources["HubIteratorAgeAlarm"]["Properties"]
+    assert (age["Namespace"], age["MetricName"], age["Statistic"]) == ("AWS/Lambda", "IteratorAge", "Maximum")
+    assert age["Threshold"] == "120000"
+    errors = rendered.resources["HubErrorsAlarm"]["Properties"]
+    assert (errors["Namespace"], errors["MetricName"], errors["Statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+    for alarm in (age, errors):
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": "<Ref HubFunction>"}]
+        assert alarm["AlarmActions"] == [topic]
+    queue = rendered.resources["HubFailureQueueAlarm"]["Properties"]
+    assert queue["Dimensions"] == [{"Name": "QueueName", "Value": "<HubFailureQueue.QueueName>"}]
+    assert "AlarmActions" not in render(CENTRAL, HUB).resources["HubIteratorAgeAlarm"]["Properties"]
+
+
+def test_the_dashboard_gains_the_hub_row():
+    rendered = render(CENTRAL, dict(HUB, StreamName="central-7"))
+    _, metrics = dashboard_metrics(rendered)
+    hub = [m for m in metrics if m[2:4] == ["FunctionName", "central-7-hub"]]
+    shown = {(m[0], m[1]) for m in hub}
+    assert {("AWS/Lambda", "IteratorAge"), ("AWS/Lambda", "Errors"), ("LogRelay/Function", "Events"),
+            ("LogRelay/Function", "RetriedRecords"), ("LogRelay/Function", "PayloadFailures")} <= shown
+    assert rendered.resources["HubFunction"]["Properties"]["FunctionName"] == "central-7-hub"
+
+
+# --- CloudWatch Logs destination (LogsDestinationEnabled=true) --------------------------------------------
+
+def destination_policy(rendered):
+    return json.loads(rendered.resources["LogsDestination"]["Properties"]["DestinationPolicy"])
+
+
+@pytest.mark.parametrize("params", [{"SourceAccountIds": ACCOUNTS}, {"OrganizationId": ORG},
+                                    {"SourceAccountIds": ACCOUNTS, "OrganizationId": ORG}])
+def test_the_destination_lets_the_writers_subscribe_and_writes_the_stream(params):
+    rendered = render(CENTRAL, dict(params, LogsDestinationEnabled="true"))
+    assert DESTINATION_RESOURCES <= set(rendered.resources) and "HubFunction" not in rendered.resources
+    dest = rendered.resources["LogsDestination"]["Properties"]
+    assert dest["TargetArn"] == "<Stream.Arn>" and dest["RoleArn"] == "<LogsDestinationRole.Arn>"
+    name = dest["DestinationName"]
+    policy_statements = {s["Sid"]: s for s in destination_policy(rendered)["Statement"]}
+    for s in policy_statements.values():
+        assert s["Action"] == ["logs:PutSubscriptionFilter", "logs:PutAccountPolicy"]
+        assert s["Resource"] == f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:destination:{name}"
+    assert ("SourceAccounts" in policy_statements) == ("SourceAccountIds" in params)
+    assert ("Organization" in policy_statements) == ("OrganizationId" in params)
+    if "SourceAccountIds" in params:
+        assert policy_statements["SourceAccounts"]["Principal"] == {"AWS": ["111111111111", "222222222222"]}
+    if "OrganizationId" in params:
+        org = policy_statements["Organization"]
+        assert org["Principal"] == "*"
+        assert org["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+    # CloudWatch Logs assumes the role for the admitted accounts (and this one: its test message).
+    role = rendered.resources["LogsDestinationRole"]["Properties"]
+    trust_statements = statements(role["AssumeRolePolicyDocument"])
+    for s in trust_statements:
+        assert s["Principal"] == {"Service": "logs.amazonaws.com"}
+        assert "Condition" in s
+    accounts = trust_statements[0]["Condition"]["StringEquals"]["aws:SourceAccount"]
+    assert ACCOUNT_ID in accounts
+    if "SourceAccountIds" in params:
+        assert {"111111111111", "222222222222"} <= set(accounts)
+    if "OrganizationId" in params:
+        assert trust_statements[1]["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORG}}
+    (p,) = role["Policies"]
+    granted = statements(p["PolicyDocument"])
+    assert [(s["Action"], s["Resource"]) for s in granted][0] == (["kinesis:PutRecord"], ["<Stream.Arn>"])
+    assert rendered.outputs["LogsDestinationArn"] == "<LogsDestination.Arn>"

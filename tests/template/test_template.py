@@ -119,7 +119,12 @@ def test_every_variable_the_function_reads_comes_from_a_parameter_or_resource(te
     variables = function["Properties"]["Environment"]["Variables"]
     declared = set(template["Parameters"]) | set(template["Resources"])
     assert not NOT_SET_BY_TEMPLATE & set(variables), "the External ID must not be in the environment"
-    for name in sorted(names - NOT_SET_BY_TEMPLATE):
+    # Set by the central stack's hub, not here: the source function runs in the default mode (source).
+    assert "LOGRELAY_MODE" not in variables
+    hub = render("deploy/central.yaml", {"SourceAccountIds": "111111111111", "HubEnabled": "true",
+                                         "ArtifactBucketPrefix": "releases", "HubVersion": "1.0.0"})
+    assert hub.resources["HubFunction"]["Properties"]["Environment"]["Variables"]["LOGRELAY_MODE"] == "hub"
+    for name in sorted(names - NOT_SET_BY_TEMPLATE - {"LOGRELAY_MODE"}):
         assert name in variables, f"{name} is read by the function but not set by the template"
         value = variables[name]
         assert isinstance(value, dict) and len(value) == 1, f"{name} is a literal: {value!r}"

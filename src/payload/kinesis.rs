@@ -1,0 +1,357 @@
+//! Kinesis events: what the hub function receives from its event source mapping on the central
+//! stream, and the records in them.
+//!
+//! Lambda delivers a batch of stream records as
+//!
+//! ```json
+//! {"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"…","sequenceNumber":"4959…",
+//!   "data":"<base64>","approximateArrivalTimestamp":1700000000.5},"eventSource":"aws:kinesis",
+//!   "eventID":"shardId-000000000000:4959…","eventSourceARN":"arn:aws:kinesis:…",…}]}
+//! ```
+//!
+//! (Lambda developer guide, "Using Lambda with Kinesis Data Streams"). A record's data is one of:
+//!
+//! - gzip (`1f 8b`): a CloudWatch Logs subscription document — what a CloudWatch Logs destination
+//!   writes (`DATA_MESSAGE`, or the `CONTROL_MESSAGE` it sends to check the stream), and what a
+//!   logrelay source function writes in the `cwl` format ([`crate::forward::cwl`]);
+//! - JSON lines (`{`): logrelay's `ndjson` format ([`crate::forward::ndjson`] writes it), one
+//!   event per line with its `owner`, `logGroup` and `logStream`. Consecutive lines of the same
+//!   owner, group and stream become one payload; members a line has beyond the event's (the
+//!   enrichment) are ignored.
+//!
+//! An ndjson line marked `"part"`/`"parts"` holds a fragment of an event too large for one record:
+//! its other fragments are in other records (possibly of another batch), so the event cannot be
+//! evaluated whole from this record, and the record is refused ([`PayloadError::SplitEvent`]).
+
+use super::error::strip_position;
+use super::{Decoded, EventId, LogEvent, LogsData, Message, MessageType, PayloadError};
+use crate::json::EscapedStr;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// A Lambda event from a Kinesis event source mapping. Unknown fields are ignored.
+#[derive(Debug, Deserialize)]
+pub struct KinesisEvent<'a> {
+    /// The stream records of the batch, in shard order.
+    #[serde(rename = "Records", borrow)]
+    pub records: Vec<KinesisEventRecord<'a>>,
+}
+
+/// One record of a [`KinesisEvent`].
+#[derive(Debug, Deserialize)]
+pub struct KinesisEventRecord<'a> {
+    /// The stream record.
+    #[serde(borrow)]
+    pub kinesis: KinesisRecord<'a>,
+    /// `shardId-…:<sequence number>`.
+    #[serde(rename = "eventID", borrow, default)]
+    pub event_id: Option<Cow<'a, str>>,
+}
+
+/// The stream record of a [`KinesisEventRecord`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisRecord<'a> {
+    /// The record's sequence number in its shard: the `itemIdentifier` of a batch item failure.
+    #[serde(borrow)]
+    pub sequence_number: Cow<'a, str>,
+    /// The partition key the producer gave.
+    #[serde(borrow, default)]
+    pub partition_key: Cow<'a, str>,
+    /// The record data, base64.
+    #[serde(borrow)]
+    pub data: Cow<'a, str>,
+}
+
+/// Parses a Kinesis Lambda event (the JSON the Lambda runtime delivers).
+pub fn parse_event(event_json: &[u8]) -> Result<KinesisEvent<'_>, PayloadError> {
+    serde_json::from_slice(event_json).map_err(|e| PayloadError::KinesisEvent {
+        line: e.line(),
+        column: e.column(),
+        reason: strip_position(&e),
+    })
+}
+
+/// The format of a record's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// A gzip CloudWatch Logs subscription document (a CloudWatch Logs destination's record, or
+    /// logrelay's `cwl`).
+    Cwl,
+    /// logrelay's `ndjson` lines.
+    Ndjson,
+}
+
+impl RecordFormat {
+    /// The format of record data, from its first bytes; `None` when it is neither.
+    pub fn of(data: &[u8]) -> Option<RecordFormat> {
+        if data.starts_with(&[0x1f, 0x8b]) {
+            Some(RecordFormat::Cwl)
+        } else if data.first() == Some(&b'{') {
+            Some(RecordFormat::Ndjson)
+        } else {
+            None
+        }
+    }
+}
+
+/// The payloads of one record: one for `cwl`, one per run of lines of the same owner, log group
+/// and log stream for `ndjson`.
+#[derive(Debug)]
+pub struct DecodedRecord<'a> {
+    /// The record's format.
+    pub format: RecordFormat,
+    /// Its payloads, in record order.
+    pub payloads: Vec<Decoded<'a>>,
+}
+
+/// One ndjson line: the members [`crate::forward::ndjson`] writes for an event (the enrichment
+/// members are ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Line<'a> {
+    #[serde(borrow)]
+    owner: Cow<'a, str>,
+    #[serde(borrow)]
+    log_group: Cow<'a, str>,
+    #[serde(borrow)]
+    log_stream: Cow<'a, str>,
+    #[serde(borrow)]
+    id: EventId<'a>,
+    timestamp: i64,
+    /// The message as written (a JSON string, quotes included): kept escaped, as the subscription
+    /// decoder keeps it, and unescaped only when a filter needs the text.
+    #[serde(borrow)]
+    message: &'a RawValue,
+    #[serde(default)]
+    part: Option<u64>,
+    #[serde(default)]
+    parts: Option<u64>,
+}
+
+/// Parses ndjson record data into payloads (consecutive lines of one owner, group and stream).
+pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError> {
+    let text = std::str::from_utf8(data).map_err(|e| PayloadError::Utf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let mut payloads: Vec<Decoded<'_>> = Vec::new();
+    for (n, line) in text.split_terminator('\n').enumerate() {
+        let number = n + 1;
+        let parsed: Line<'_> = serde_json::from_str(line).map_err(|e| PayloadError::Ndjson {
+            line: number,
+            column: e.column(),
+            reason: strip_position(&e),
+        })?;
+        if parsed.part.is_some() || parsed.parts.is_some() {
+            return Err(PayloadError::SplitEvent {
+                line: number,
+                id: parsed.id.to_string(),
+                part: parsed.part.unwrap_or(0),
+                parts: parsed.parts.unwrap_or(0),
+            });
+        }
+        let message = message(parsed.message).map_err(|reason| PayloadError::Ndjson {
+            line: number,
+            column: 1,
+            reason,
+        })?;
+        let event = LogEvent::new(parsed.id, parsed.timestamp, message);
+        let same = payloads.last().is_some_and(|p| {
+            p.data.owner == parsed.owner
+                && p.data.log_group == parsed.log_group
+                && p.data.log_stream == parsed.log_stream
+        });
+        match payloads.last_mut() {
+            Some(p) if same => {
+                p.data.log_events.push(event);
+                p.decompressed_len += line.len() + 1;
+            }
+            _ => payloads.push(Decoded {
+                gzip: &[],
+                decompressed_len: line.len() + 1,
+                data: LogsData {
+                    message_type: MessageType::DataMessage,
+                    owner: parsed.owner,
+                    log_group: parsed.log_group,
+                    log_stream: parsed.log_stream,
+                    subscription_filters: Vec::new(),
+                    log_events: vec![event],
+                    policy_level: None,
+                },
+            }),
+        }
+    }
+    if payloads.is_empty() {
+        return Err(PayloadError::Ndjson {
+            line: 1,
+            column: 1,
+            reason: "no line".into(),
+        });
+    }
+    Ok(payloads)
+}
+
+/// A message from its JSON string as written: borrowed when it has no escapes, kept escaped when
+/// its escapes are two-byte ones, unescaped otherwise.
+fn message(raw: &RawValue) -> Result<Message<'_>, String> {
+    let text = raw.get();
+    let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+        return Err(format!("message is not a string: {text}"));
+    };
+    if !inner.contains('\\') {
+        return Ok(Message::Text(Cow::Borrowed(inner)));
+    }
+    if let Some(escaped) = EscapedStr::new(inner) {
+        return Ok(Message::Escaped(escaped));
+    }
+    serde_json::from_str::<String>(text)
+        .map(|t| Message::Text(Cow::Owned(t)))
+        .map_err(|e| strip_position(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::Enrichment;
+    use crate::forward::ndjson::NdjsonEncoder;
+    use crate::forward::BatchLimits;
+    use crate::payload::Decoder;
+    use base64::Engine as _;
+
+    fn b64(data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+
+    fn data(group: &str, messages: &[&str]) -> LogsData<'static> {
+        LogsData {
+            message_type: MessageType::DataMessage,
+            owner: "444455556666".into(),
+            log_group: group.to_owned().into(),
+            log_stream: "s".into(),
+            subscription_filters: vec![],
+            log_events: messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let id = if i % 2 == 0 {
+                        EventId::Str(Cow::Owned(format!("{i:056}")))
+                    } else {
+                        EventId::Int(i as u64)
+                    };
+                    LogEvent::new(id, 1000 + i as i64, Message::from(m.to_string()))
+                })
+                .collect(),
+            policy_level: None,
+        }
+    }
+
+    #[test]
+    fn ndjson_records_decode_back_to_the_events_written() {
+        let a = data(
+            "/ecs/a",
+            &[
+                "ERROR \"quoted\"\n two lines",
+                "ok é",
+                "\u{1} control",
+                "plain",
+            ],
+        );
+        let b = data("/ecs/b", &["third"]);
+        let mut records = Vec::new();
+        let mut encoder = NdjsonEncoder::default();
+        for d in [&a, &b] {
+            let e =
+                Enrichment::from_names(&d.owner, &d.log_group, &d.log_stream, Some("eu-west-1"));
+            encoder
+                .encode(d, None, &e, &BatchLimits::default(), &mut records)
+                .unwrap();
+        }
+        // Both payloads' lines in one record data: two payloads back.
+        let joined: Vec<u8> = records.iter().flat_map(|r| r.data.clone()).collect();
+        let mut decoder = Decoder::default();
+        let decoded = decoder.decode_record(b64(&joined).as_bytes()).unwrap();
+        assert_eq!(decoded.format, RecordFormat::Ndjson);
+        assert_eq!(decoded.payloads.len(), 2);
+        assert_eq!(decoded.payloads[0].data.log_events, a.log_events);
+        assert_eq!(decoded.payloads[0].data.owner, "444455556666");
+        assert_eq!(decoded.payloads[0].data.log_group, "/ecs/a");
+        assert_eq!(decoded.payloads[1].data.log_events, b.log_events);
+        assert_eq!(
+            decoded.payloads[0].data.log_events[1].id,
+            EventId::Int(1),
+            "a numeric id stays a number"
+        );
+        // Escaped messages stay escaped, plain ones are borrowed, others are unescaped.
+        let events = &decoded.payloads[0].data.log_events;
+        assert!(matches!(events[0].message, Message::Escaped(_)));
+        assert!(matches!(events[2].message, Message::Text(Cow::Owned(_))));
+        assert!(matches!(
+            events[3].message,
+            Message::Text(Cow::Borrowed("plain"))
+        ));
+        let e = decoder
+            .decode_record(
+                b64(br#"{"owner":"1","logGroup":"g","logStream":"s","id":"7","timestamp":1,"message":7}"#)
+                    .as_bytes(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("not a string"), "{e}");
+    }
+
+    #[test]
+    fn cwl_records_decode_as_subscription_documents() {
+        let gz = crate::payload::testing::gz(crate::payload::testing::DOC);
+        let mut decoder = Decoder::default();
+        let decoded = decoder.decode_record(b64(&gz).as_bytes()).unwrap();
+        assert_eq!(decoded.format, RecordFormat::Cwl);
+        assert_eq!(decoded.payloads.len(), 1);
+        assert_eq!(decoded.payloads[0].data.log_events.len(), 2);
+    }
+
+    #[test]
+    fn undecodable_records_say_what_and_where() {
+        let mut decoder = Decoder::default();
+        let e = decoder
+            .decode_record(b64(b"plain text").as_bytes())
+            .unwrap_err();
+        assert!(e.to_string().contains("0x70"), "{e}");
+        let e = decoder
+            .decode_record(b64(b"{\"owner\":\"1\"}\n").as_bytes())
+            .unwrap_err();
+        assert!(
+            matches!(e, PayloadError::Ndjson { line: 1, .. }) && e.to_string().contains("logGroup"),
+            "{e}"
+        );
+        let line = r#"{"owner":"1","logGroup":"g","logStream":"s","id":"7","timestamp":1,"message":"ab","part":1,"parts":3}"#;
+        let e = decoder
+            .decode_record(b64(format!("{line}\n").as_bytes()).as_bytes())
+            .unwrap_err();
+        assert_eq!(
+            e,
+            PayloadError::SplitEvent {
+                line: 1,
+                id: "7".into(),
+                part: 1,
+                parts: 3
+            }
+        );
+        let e = decoder.decode_record(b"").unwrap_err();
+        assert_eq!(e, PayloadError::EmptyGzip);
+        let e = decoder.decode_record(b"H4sI*").unwrap_err();
+        assert!(matches!(e, PayloadError::Base64 { .. }), "{e}");
+    }
+
+    #[test]
+    fn kinesis_events_parse_and_name_what_is_missing() {
+        let event = br#"{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"k","sequenceNumber":"49590338271490256608559692538361571095921575989136588898","data":"SGk=","approximateArrivalTimestamp":1545084650.987},"eventSource":"aws:kinesis","eventID":"shardId-000000000006:49590338271490256608559692538361571095921575989136588898"}]}"#;
+        let parsed = parse_event(event).unwrap();
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(
+            parsed.records[0].kinesis.sequence_number,
+            "49590338271490256608559692538361571095921575989136588898"
+        );
+        let e = parse_event(br#"{"awslogs":{"data":"x"}}"#).unwrap_err();
+        assert!(e.to_string().contains("Records"), "{e}");
+    }
+}
