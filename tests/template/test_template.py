@@ -466,6 +466,17 @@ def test_one_subscription_filter_per_listed_log_group(count):
     assert [s["Properties"]["FilterName"] for s in subs] == [f"logrelay-test-{i}" for i in range(1, count + 1)]
 
 
+def test_subscriptions_emit_the_system_fields_asked_for_and_none_by_default():
+    groups = "/ecs/a,/ecs/b"
+    for s in subscriptions(render(TEMPLATE, {"LogGroupNames": groups})):
+        assert "EmitSystemFields" not in s["Properties"]
+    asked = render(TEMPLATE, {"LogGroupNames": groups, "SubscriptionSystemFields": "@aws.account,@aws.region"})
+    subs = subscriptions(asked)
+    assert len(subs) == 2
+    for s in subs:
+        assert s["Properties"]["EmitSystemFields"] == ["@aws.account", "@aws.region"]
+
+
 def test_a_log_group_moved_to_another_slot_gets_a_filter_of_another_name():
     before = {s["Properties"]["LogGroupName"]: s["Properties"]["FilterName"]
               for s in subscriptions(render(TEMPLATE, {"LogGroupNames": "/ecs/a,/ecs/b,/ecs/c"}))}
