@@ -90,6 +90,46 @@ async fn thirty_percent_entry_failures_lose_nothing() {
     }
 }
 
+/// The record number of a [`records`] entry (`record NNNNN ...`).
+fn record_no(data: &[u8]) -> usize {
+    std::str::from_utf8(&data[7..12]).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn failed_entries_are_sent_again_in_their_order() {
+    // Kinesis keeps the order of the entries of one request (per shard); a resend of the failed
+    // entries in another order would reorder a log stream's records even when every retry succeeds.
+    let server = FaultKinesis::start(FaultConfig {
+        seed: 11,
+        entry_failure_rate: 0.5,
+        ..FaultConfig::default()
+    });
+    let sink = sink(&server, quick_policy()).await;
+    let input = records(1200);
+    sink.send(input.clone(), None).await.expect("all delivered");
+
+    let requests = server.received();
+    let mut resends = 0;
+    let mut seen_first = std::collections::HashSet::new();
+    for (n, entries) in requests.iter().enumerate() {
+        let numbers: Vec<usize> = entries.iter().map(|d| record_no(d)).collect();
+        assert!(
+            numbers.windows(2).all(|w| w[0] < w[1]),
+            "request {n} sends its entries out of order: {numbers:?}"
+        );
+        if numbers.iter().any(|i| !seen_first.insert(*i)) && numbers.len() > 1 {
+            resends += 1;
+        }
+    }
+    // The property is only tested if some resend holds several entries.
+    assert!(
+        resends > 0,
+        "no resend of several entries in {} requests",
+        requests.len()
+    );
+    assert_eq!(seen_first.len(), input.len());
+}
+
 #[tokio::test]
 async fn persistent_entry_failure_stops_before_the_deadline_with_counts() {
     let server = FaultKinesis::start(FaultConfig {

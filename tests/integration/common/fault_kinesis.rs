@@ -124,6 +124,8 @@ struct State {
     entries_seen: usize,
     entries_failed: usize,
     entries_throttled: usize,
+    /// The entries' data of every processed PutRecords request, in request and entry order.
+    received: Vec<Vec<Vec<u8>>>,
     rng_calls: u64,
     windows: HashMap<String, Window>,
 }
@@ -184,6 +186,12 @@ impl FaultKinesis {
     pub fn entries(&self) -> (usize, usize) {
         let s = self.state.lock().unwrap();
         (s.entries_seen, s.entries_failed)
+    }
+
+    /// The entries' data of every processed PutRecords request (faulted requests are not read), in
+    /// the order the requests arrived and the entries stood in each.
+    pub fn received(&self) -> Vec<Vec<Vec<u8>>> {
+        self.state.lock().unwrap().received.clone()
     }
 
     /// Entries failed because their key was over [`FaultConfig::key_limit`].
@@ -366,6 +374,7 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
         );
     }
     let mut s = state.lock().unwrap();
+    s.received.push(Vec::with_capacity(records.len()));
     let mut results = Vec::with_capacity(records.len());
     let mut failed = 0;
     for r in records {
@@ -380,6 +389,9 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
             );
         };
         s.entries_seen += 1;
+        if let Some(request) = s.received.last_mut() {
+            request.push(data.clone());
+        }
         s.rng_calls += 1;
         let roll = (splitmix(config.seed, s.rng_calls) >> 11) as f64 / (1u64 << 53) as f64;
         if let Some(limit) = config.key_limit {
