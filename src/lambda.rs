@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::pipeline::{InvocationReport, RelayError};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -49,10 +50,12 @@ pub fn deadline_instant(deadline_ms: u64) -> Instant {
     Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
-/// One invocation: the glue between the Lambda event and the relay.
+/// One invocation: the glue between the Lambda event and the relay. The self-metrics line goes to
+/// `self_metrics` (stdout in Lambda).
 pub async fn handle(
     relay: &LambdaRelay,
     event: LambdaEvent<Box<RawValue>>,
+    self_metrics: &mut (impl Write + Send),
 ) -> Result<serde_json::Value, RelayError> {
     let deadline = deadline_instant(event.context.deadline);
     tracing::debug!(
@@ -64,7 +67,7 @@ pub async fn handle(
     let result = relay
         .handle_event(event.payload.get().as_bytes(), Some(deadline))
         .await;
-    emit_self_metrics(&result);
+    emit_self_metrics(&result, self_metrics);
     let report = result?;
     tracing::info!(
         events = report.stats.events,
@@ -84,10 +87,12 @@ pub async fn handle(
     }))
 }
 
-/// Writes logrelay's own counters as one EMF line on stdout.
-fn emit_self_metrics(result: &Result<InvocationReport, RelayError>) {
+/// Writes logrelay's own counters as one EMF line to `out`.
+fn emit_self_metrics(result: &Result<InvocationReport, RelayError>, out: &mut impl Write) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
-    println!("{}", self_metrics_line(result, &function));
+    if let Err(e) = writeln!(out, "{}", self_metrics_line(result, &function)) {
+        tracing::error!(error = %e, "the self-metrics line could not be written");
+    }
 }
 
 /// logrelay's own counters for one invocation as an EMF document: events, records, and the failures
@@ -205,7 +210,7 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         .inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let relay = &relay;
     lambda_runtime::run(service_fn(move |event| async move {
-        handle(relay, event).await
+        handle(relay, event, &mut std::io::stdout()).await
     }))
     .await
 }

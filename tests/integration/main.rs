@@ -9,6 +9,7 @@ mod forward_encode_props;
 mod forward_faults;
 mod forward_load;
 mod forward_moto;
+mod lambda_handle;
 mod pattern_alloc;
 mod pattern_aws_docs;
 mod pattern_errors;
