@@ -80,6 +80,7 @@ async fn thirty_percent_entry_failures_lose_nothing() {
     assert_eq!(report.retried_entries, entries_failed);
     assert_eq!(entries_seen, input.len() + entries_failed);
     assert_eq!(report.requests, server.requests());
+    assert_eq!(report.put_records_calls, server.requests());
     // Partition keys travel with their data.
     for a in server.accepted() {
         let i: usize = std::str::from_utf8(&a.data[7..12])
@@ -128,6 +129,40 @@ async fn failed_entries_are_sent_again_in_their_order() {
         requests.len()
     );
     assert_eq!(seen_first.len(), input.len());
+}
+
+#[tokio::test]
+async fn entries_failing_for_good_are_not_retried_and_reported_undelivered() {
+    // A KMS error other than throttling does not heal within an invocation: the entry is given up
+    // at once, the others are delivered, and the send reports the failure with its counts.
+    let server = FaultKinesis::start(FaultConfig {
+        seed: 3,
+        entry_failure_rate: 0.2,
+        entry_failure_code: Some("KMSAccessDeniedException"),
+        ..FaultConfig::default()
+    });
+    let sink = sink(&server, quick_policy()).await;
+    let input = records(1200);
+    let err = sink.send(input.clone(), None).await.unwrap_err();
+    let (entries_seen, entries_failed) = server.entries();
+    let accepted = server.accepted().len();
+    assert!(entries_failed > 0);
+    assert_eq!(entries_seen, input.len(), "no entry is sent twice");
+    assert_eq!(accepted + entries_failed, input.len());
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!((delivered, undelivered), (accepted, entries_failed));
+            assert!(
+                last_error.contains("KMSAccessDeniedException"),
+                "{last_error}"
+            );
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
 }
 
 #[tokio::test]

@@ -59,6 +59,9 @@ pub struct FaultConfig {
     pub seed: u64,
     /// Probability that an entry of a processed request fails (0.0 – 1.0).
     pub entry_failure_rate: f64,
+    /// The error code of those failures; None alternates `ProvisionedThroughputExceededException` and
+    /// `InternalFailure` (both retryable).
+    pub entry_failure_code: Option<&'static str>,
     /// Faults for the first requests, by request number (0-based).
     pub request_faults: Vec<RequestFault>,
     /// Fault for every later request.
@@ -92,6 +95,7 @@ impl Default for FaultConfig {
         FaultConfig {
             seed: 42,
             entry_failure_rate: 0.0,
+            entry_failure_code: None,
             request_faults: Vec::new(),
             default_fault: RequestFault::None,
             latency: Duration::ZERO,
@@ -435,7 +439,9 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
         if roll < config.entry_failure_rate {
             failed += 1;
             s.entries_failed += 1;
-            let code = if s.rng_calls.is_multiple_of(2) {
+            let code = if let Some(code) = config.entry_failure_code {
+                code
+            } else if s.rng_calls.is_multiple_of(2) {
                 "ProvisionedThroughputExceededException"
             } else {
                 "InternalFailure"
