@@ -166,6 +166,45 @@ async fn entries_failing_for_good_are_not_retried_and_reported_undelivered() {
 }
 
 #[tokio::test]
+async fn entries_given_up_still_count_when_a_later_batch_stops() {
+    // The first batch loses some entries for good; every later request is throttled until the
+    // attempts run out. Undelivered: the given-up entries, the second batch, and the third (never
+    // sent).
+    let server = FaultKinesis::start(FaultConfig {
+        seed: 5,
+        entry_failure_rate: 0.2,
+        entry_failure_code: Some("KMSAccessDeniedException"),
+        request_faults: vec![RequestFault::None],
+        default_fault: RequestFault::Throttle("ProvisionedThroughputExceededException"),
+        ..FaultConfig::default()
+    });
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        ..quick_policy()
+    };
+    let sink = sink(&server, policy).await;
+    let err = sink.send(records(1200), None).await.unwrap_err();
+    let (_, given_up) = server.entries();
+    assert!(given_up > 0);
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!(delivered, 500 - given_up);
+            assert_eq!(undelivered, given_up + 500 + 200);
+            assert!(
+                last_error.contains("gave up after 3 attempts"),
+                "{last_error}"
+            );
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+    assert_eq!(server.requests(), 1 + 3);
+}
+
+#[tokio::test]
 async fn persistent_entry_failure_stops_before_the_deadline_with_counts() {
     let server = FaultKinesis::start(FaultConfig {
         entry_failure_rate: 1.0,
@@ -198,6 +237,44 @@ async fn persistent_entry_failure_stops_before_the_deadline_with_counts() {
     );
     assert!(server.requests() > 1, "retried before giving up");
     assert!(server.accepted().is_empty());
+}
+
+#[tokio::test]
+async fn a_backoff_that_would_pass_the_deadline_is_not_waited() {
+    // The first retry would wait 2 to 4 s, past the deadline 1.5 s away: the send stops after the
+    // first attempt instead of sleeping into the Lambda timeout.
+    let server = FaultKinesis::start(FaultConfig {
+        entry_failure_rate: 1.0,
+        ..FaultConfig::default()
+    });
+    let policy = RetryPolicy {
+        base_delay: Duration::from_secs(4),
+        max_delay: Duration::from_secs(4),
+        deadline_margin: Duration::from_millis(100),
+        ..quick_policy()
+    };
+    let sink = sink(&server, policy).await;
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let err = sink.send(records(5), Some(deadline)).await.unwrap_err();
+    assert!(
+        Instant::now() < deadline,
+        "returned after the deadline: {err}"
+    );
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!((delivered, undelivered), (0, 5));
+            assert!(
+                last_error.starts_with("deadline reached after 1 attempts"),
+                "{last_error}"
+            );
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+    assert_eq!(server.requests(), 1);
 }
 
 #[tokio::test]
@@ -327,6 +404,7 @@ async fn non_retryable_error_stops_at_once() {
 async fn no_records_no_request() {
     let server = FaultKinesis::start(FaultConfig::default());
     let sink = sink(&server, quick_policy()).await;
+    assert_eq!(sink.stream_arn(), ARN);
     let report = sink.send(Vec::new(), None).await.unwrap();
     assert_eq!(report, Default::default());
     assert_eq!(server.requests(), 0);
