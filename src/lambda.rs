@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::pipeline::{BatchReport, InvocationReport, RelayError};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -50,10 +51,11 @@ pub fn deadline_instant(deadline_ms: u64) -> Instant {
 }
 
 /// One invocation: the glue between the Lambda event and the relay, in the configured mode
-/// ([`crate::app::handle_event`]).
+/// ([`crate::app::handle_event`]). The self-metrics line goes to `self_metrics` (stdout in Lambda).
 pub async fn handle(
     relay: &LambdaRelay,
     event: LambdaEvent<Box<RawValue>>,
+    self_metrics: &mut (impl Write + Send),
 ) -> Result<serde_json::Value, RelayError> {
     let deadline = deadline_instant(event.context.deadline);
     tracing::debug!(
@@ -69,7 +71,7 @@ pub async fn handle(
         Ok(Handled::Batch(report)) => SelfCounts::of_batch(report),
         Err(e) => SelfCounts::of_error(e),
     };
-    emit_self_metrics(&counts);
+    emit_self_metrics(&counts, self_metrics);
     match result? {
         Handled::Payload(report) => Ok(payload_response(&report)),
         Handled::Batch(report) => Ok(batch_response(&report)),
@@ -189,14 +191,12 @@ impl SelfCounts {
     }
 }
 
-/// Writes logrelay's own counters as one EMF line on stdout; a write error (stdout closed or
-/// full) is logged, never a panic: the invocation's result does not depend on it.
-fn emit_self_metrics(counts: &SelfCounts) {
+/// Writes logrelay's own counters as one EMF line to `out` (stdout in Lambda); a write error
+/// (stdout closed or full) is logged, never a panic: the invocation's result does not depend on it.
+fn emit_self_metrics(counts: &SelfCounts, out: &mut impl Write) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
     let line = self_metrics_doc(counts, &function);
-    // The lock is released before the warning, which goes to stdout too.
-    let written = write_line(&mut std::io::stdout().lock(), &line);
-    if let Err(e) = written {
+    if let Err(e) = write_line(out, &line) {
         tracing::warn!(error = %e, "self-metrics line not written to stdout");
     }
 }
@@ -322,7 +322,7 @@ pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         .inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let relay = &relay;
     lambda_runtime::run(service_fn(move |event| async move {
-        handle(relay, event).await
+        handle(relay, event, &mut std::io::stdout()).await
     }))
     .await
 }

@@ -80,6 +80,7 @@ async fn thirty_percent_entry_failures_lose_nothing() {
     assert_eq!(report.retried_entries, entries_failed);
     assert_eq!(entries_seen, input.len() + entries_failed);
     assert_eq!(report.requests, server.requests());
+    assert_eq!(report.put_records_calls, server.requests());
     // Partition keys travel with their data.
     for a in server.accepted() {
         let i: usize = std::str::from_utf8(&a.data[7..12])
@@ -88,6 +89,119 @@ async fn thirty_percent_entry_failures_lose_nothing() {
             .unwrap();
         assert_eq!(a.partition_key, input[i].partition_key);
     }
+}
+
+/// The record number of a [`records`] entry (`record NNNNN ...`).
+fn record_no(data: &[u8]) -> usize {
+    std::str::from_utf8(&data[7..12]).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn failed_entries_are_sent_again_in_their_order() {
+    // Kinesis keeps the order of the entries of one request (per shard); a resend of the failed
+    // entries in another order would reorder a log stream's records even when every retry succeeds.
+    let server = FaultKinesis::start(FaultConfig {
+        seed: 11,
+        entry_failure_rate: 0.5,
+        ..FaultConfig::default()
+    });
+    let sink = sink(&server, quick_policy()).await;
+    let input = records(1200);
+    sink.send(input.clone(), None).await.expect("all delivered");
+
+    let requests = server.received();
+    let mut resends = 0;
+    let mut seen_first = std::collections::HashSet::new();
+    for (n, entries) in requests.iter().enumerate() {
+        let numbers: Vec<usize> = entries.iter().map(|d| record_no(d)).collect();
+        assert!(
+            numbers.windows(2).all(|w| w[0] < w[1]),
+            "request {n} sends its entries out of order: {numbers:?}"
+        );
+        if numbers.iter().any(|i| !seen_first.insert(*i)) && numbers.len() > 1 {
+            resends += 1;
+        }
+    }
+    // The property is only tested if some resend holds several entries.
+    assert!(
+        resends > 0,
+        "no resend of several entries in {} requests",
+        requests.len()
+    );
+    assert_eq!(seen_first.len(), input.len());
+}
+
+#[tokio::test]
+async fn entries_failing_for_good_are_not_retried_and_reported_undelivered() {
+    // A KMS error other than throttling does not heal within an invocation: the entry is given up
+    // at once, the others are delivered, and the send reports the failure with its counts.
+    let server = FaultKinesis::start(FaultConfig {
+        seed: 3,
+        entry_failure_rate: 0.2,
+        entry_failure_code: Some("KMSAccessDeniedException"),
+        ..FaultConfig::default()
+    });
+    let sink = sink(&server, quick_policy()).await;
+    let input = records(1200);
+    let err = sink.send(input.clone(), None).await.unwrap_err();
+    let (entries_seen, entries_failed) = server.entries();
+    let accepted = server.accepted().len();
+    assert!(entries_failed > 0);
+    assert_eq!(entries_seen, input.len(), "no entry is sent twice");
+    assert_eq!(accepted + entries_failed, input.len());
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!((delivered, undelivered), (accepted, entries_failed));
+            assert!(
+                last_error.contains("KMSAccessDeniedException"),
+                "{last_error}"
+            );
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn entries_given_up_still_count_when_a_later_batch_stops() {
+    // The first batch loses some entries for good; every later request is throttled until the
+    // attempts run out. Undelivered: the given-up entries, the second batch, and the third (never
+    // sent).
+    let server = FaultKinesis::start(FaultConfig {
+        seed: 5,
+        entry_failure_rate: 0.2,
+        entry_failure_code: Some("KMSAccessDeniedException"),
+        request_faults: vec![RequestFault::None],
+        default_fault: RequestFault::Throttle("ProvisionedThroughputExceededException"),
+        ..FaultConfig::default()
+    });
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        ..quick_policy()
+    };
+    let sink = sink(&server, policy).await;
+    let err = sink.send(records(1200), None).await.unwrap_err();
+    let (_, given_up) = server.entries();
+    assert!(given_up > 0);
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!(delivered, 500 - given_up);
+            assert_eq!(undelivered, given_up + 500 + 200);
+            assert!(
+                last_error.contains("gave up after 3 attempts"),
+                "{last_error}"
+            );
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+    assert_eq!(server.requests(), 1 + 3);
 }
 
 #[tokio::test]
@@ -123,6 +237,44 @@ async fn persistent_entry_failure_stops_before_the_deadline_with_counts() {
     );
     assert!(server.requests() > 1, "retried before giving up");
     assert!(server.accepted().is_empty());
+}
+
+#[tokio::test]
+async fn a_backoff_that_would_pass_the_deadline_is_not_waited() {
+    // The first retry would wait 2 to 4 s, past the deadline 1.5 s away: the send stops after the
+    // first attempt instead of sleeping into the Lambda timeout.
+    let server = FaultKinesis::start(FaultConfig {
+        entry_failure_rate: 1.0,
+        ..FaultConfig::default()
+    });
+    let policy = RetryPolicy {
+        base_delay: Duration::from_secs(4),
+        max_delay: Duration::from_secs(4),
+        deadline_margin: Duration::from_millis(100),
+        ..quick_policy()
+    };
+    let sink = sink(&server, policy).await;
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let err = sink.send(records(5), Some(deadline)).await.unwrap_err();
+    assert!(
+        Instant::now() < deadline,
+        "returned after the deadline: {err}"
+    );
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => {
+            assert_eq!((delivered, undelivered), (0, 5));
+            assert!(
+                last_error.starts_with("deadline reached after 1 attempts"),
+                "{last_error}"
+            );
+        }
+        other => panic!("expected Incomplete, got {other}"),
+    }
+    assert_eq!(server.requests(), 1);
 }
 
 #[tokio::test]
@@ -252,6 +404,7 @@ async fn non_retryable_error_stops_at_once() {
 async fn no_records_no_request() {
     let server = FaultKinesis::start(FaultConfig::default());
     let sink = sink(&server, quick_policy()).await;
+    assert_eq!(sink.stream_arn(), ARN);
     let report = sink.send(Vec::new(), None).await.unwrap();
     assert_eq!(report, Default::default());
     assert_eq!(server.requests(), 0);

@@ -280,14 +280,28 @@ fn check(o: &Outcome) {
         o.missing_events.len(),
         &o.missing_events[..o.missing_events.len().min(5)]
     );
-    // A record the endpoint accepted while its attempt was cut off by the deadline is reported
-    // undelivered and sent again (a duplicate, never a loss); the reverse would be a phantom.
+    // Every record reported delivered was accepted by the endpoint (the reverse would be a
+    // phantom). A record the endpoint accepted while its attempt was cut off by the deadline is
+    // reported undelivered, so accepted records beyond the delivered ones come only from failed
+    // invocations, at most as many as they reported undelivered (each such record is sent again:
+    // a duplicate, never a loss); without a failed invocation the two counts are equal.
     assert!(
         o.delivered <= o.accepted,
         "{} records reported delivered, but the endpoint accepted only {}",
         o.delivered,
         o.accepted
     );
+    assert!(
+        o.accepted - o.delivered <= o.undelivered,
+        "the endpoint accepted {} records, {} more than reported delivered, but only {} were \
+         reported undelivered",
+        o.accepted,
+        o.accepted - o.delivered,
+        o.undelivered
+    );
+    if o.failed_invocations == 0 {
+        assert_eq!(o.accepted, o.delivered, "no invocation failed");
+    }
     assert!(
         o.late.is_empty(),
         "{} invocations returned after their deadline, by up to {:?}",

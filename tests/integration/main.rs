@@ -10,6 +10,7 @@ mod forward_faults;
 mod forward_load;
 mod forward_moto;
 mod hub;
+mod lambda_handle;
 mod pattern_alloc;
 mod pattern_aws_docs;
 mod pattern_errors;

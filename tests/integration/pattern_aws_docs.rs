@@ -12,7 +12,12 @@
 //!   (`src/pattern/SEMANTICS.md` records each observation).
 //!
 //! Where the guide and CloudWatch disagree, the row follows CloudWatch and says why.
+//!
+//! Every example is evaluated through [`production::test`]: the pattern alone ([`Pattern::test`])
+//! and inside a `FilterSet` of many other filters over the plain and the escaped message, which must
+//! agree.
 
+use crate::common::production;
 use logrelay::pattern::{FieldValue, Pattern, PatternKind};
 
 /// One row: where it comes from, the pattern, and per message whether it matches and (if given)
@@ -29,7 +34,7 @@ fn run(rows: &[Row<'_>]) {
             .unwrap_or_else(|e| panic!("[{}] {:?} does not parse:\n{e}", r.source, r.pattern));
         for (msg, want) in r.cases {
             assert_eq!(
-                p.test(msg).is_some(),
+                production::test(&p, msg).is_some(),
                 *want,
                 "[{}] pattern {:?} on message {:?}",
                 r.source,
@@ -41,9 +46,7 @@ fn run(rows: &[Row<'_>]) {
 }
 
 fn extracted(pattern: &str, msg: &str) -> Vec<(String, String)> {
-    Pattern::parse(pattern)
-        .unwrap()
-        .test(msg)
+    production::test(&Pattern::parse(pattern).unwrap(), msg)
         .unwrap_or_else(|| panic!("{pattern:?} should match {msg:?}"))
 }
 
@@ -385,7 +388,7 @@ fn json_metric_filter_examples() {
         "{ $.arrayKey[0].id = 1 }",
     ] {
         let p = Pattern::parse(pattern).unwrap();
-        assert_eq!(p.test(JSON_SAMPLE), None, "{pattern}");
+        assert_eq!(production::test(&p, JSON_SAMPLE), None, "{pattern}");
     }
 }
 
@@ -831,7 +834,11 @@ fn cdk_printed_patterns_parse() {
         ("\"\\\"foo\\\" he said\"", "and \"foo\" he said", true),
     ] {
         let p = Pattern::parse(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
-        assert_eq!(p.test(msg).is_some(), want, "{pattern} on {msg}");
+        assert_eq!(
+            production::test(&p, msg).is_some(),
+            want,
+            "{pattern} on {msg}"
+        );
     }
 }
 
@@ -1072,10 +1079,7 @@ fn space_delimited_surplus_goes_to_the_last_field() {
         ])
     );
     // Fewer fields than specs never match.
-    assert!(Pattern::parse("[a, b, c]")
-        .unwrap()
-        .test("one two")
-        .is_none());
+    assert!(production::test(&Pattern::parse("[a, b, c]").unwrap(), "one two").is_none());
     // `[]` matches every message and extracts every field by position.
     assert_eq!(
         extracted("[]", "a b \"c d\""),

@@ -684,3 +684,37 @@ proptest! {
         }
     }
 }
+
+/// Where proptest's default failure persistence (`FileFailurePersistence::SourceParallel`) reads
+/// the seeds of the properties in `source`: beside the nearest ancestor holding `lib.rs` or
+/// `main.rs`, in `proptest-regressions/`, under the source's path below that ancestor, with a `.txt`
+/// extension (for this binary, `tests/proptest-regressions/pattern_props.txt`).
+fn regressions_file(source: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = root.join(source);
+    let mut dir = source.clone();
+    while dir.pop() {
+        if dir.join("lib.rs").is_file() || dir.join("main.rs").is_file() {
+            break;
+        }
+    }
+    let suffix = source.strip_prefix(&dir).unwrap().to_owned();
+    dir.pop();
+    dir.join("proptest-regressions")
+        .join(suffix)
+        .with_extension("txt")
+}
+
+#[test]
+fn the_committed_failure_seeds_are_where_proptest_reads_them() {
+    let path = regressions_file(file!());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the committed failure seeds of {} would not run",
+            path.display(),
+            file!()
+        )
+    });
+    let seeds = text.lines().filter(|l| l.starts_with("cc ")).count();
+    assert!(seeds >= 4, "{} holds {seeds} seeds", path.display());
+}

@@ -363,7 +363,7 @@ fn invalid_utf8_names_the_byte_offset() {
 }
 
 #[test]
-fn empty_log_events_decode_to_no_event() {
+fn empty_log_events_decode_to_an_empty_list() {
     let mut d = Decoder::default();
     let gz = common::gzip(common::payload_json("1", "g", "s", &[]).as_bytes());
     assert!(d.decode_gzip(&gz).unwrap().data.log_events.is_empty());

@@ -177,18 +177,27 @@ async fn a_failing_putmetricdata_does_not_stop_forwarding() {
     );
     let events = recent_events(12);
     let gz = common::gzip(common::payload_json("123456789012", "/ecs/a", "s", &events).as_bytes());
-    let report = relay
-        .handle_event(
-            common::lambda_event(&gz).as_bytes(),
-            Some(Instant::now() + Duration::from_secs(30)),
-        )
+    // Through the Lambda handler: the invocation succeeds, says why metrics failed, and counts the
+    // failure in the self-metrics line (EMF on stdout, which does not depend on PutMetricData).
+    let mut context = lambda_runtime::Context::default();
+    context.deadline = now_ms() as u64 + 30_000;
+    let event = lambda_runtime::LambdaEvent::new(
+        serde_json::value::RawValue::from_string(common::lambda_event(&gz)).unwrap(),
+        context,
+    );
+    let mut self_metrics = Vec::new();
+    let result = logrelay::lambda::handle(&relay, event, &mut self_metrics)
         .await
         .expect("forwarding succeeds although metrics fail");
-    let err = report
-        .metrics_error
+    let err = result["metrics_error"]
+        .as_str()
         .expect("the metrics failure is reported");
     assert!(err.contains("PutMetricData"), "{err}");
     assert_eq!(s.delivered().await.len(), 1);
+    let line: serde_json::Value = serde_json::from_slice(&self_metrics).unwrap();
+    assert_eq!(line["MetricsPublishFailures"], 1, "{line}");
+    assert_eq!(line["ForwardFailures"], 0, "{line}");
+    assert_eq!(line["Records"], 1, "{line}");
 }
 
 #[tokio::test]

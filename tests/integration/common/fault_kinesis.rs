@@ -59,6 +59,9 @@ pub struct FaultConfig {
     pub seed: u64,
     /// Probability that an entry of a processed request fails (0.0 – 1.0).
     pub entry_failure_rate: f64,
+    /// The error code of those failures; None alternates `ProvisionedThroughputExceededException` and
+    /// `InternalFailure` (both retryable).
+    pub entry_failure_code: Option<&'static str>,
     /// Faults for the first requests, by request number (0-based).
     pub request_faults: Vec<RequestFault>,
     /// Fault for every later request.
@@ -92,6 +95,7 @@ impl Default for FaultConfig {
         FaultConfig {
             seed: 42,
             entry_failure_rate: 0.0,
+            entry_failure_code: None,
             request_faults: Vec::new(),
             default_fault: RequestFault::None,
             latency: Duration::ZERO,
@@ -124,6 +128,8 @@ struct State {
     entries_seen: usize,
     entries_failed: usize,
     entries_throttled: usize,
+    /// The entries' data of every processed PutRecords request, in request and entry order.
+    received: Vec<Vec<Vec<u8>>>,
     rng_calls: u64,
     windows: HashMap<String, Window>,
 }
@@ -184,6 +190,12 @@ impl FaultKinesis {
     pub fn entries(&self) -> (usize, usize) {
         let s = self.state.lock().unwrap();
         (s.entries_seen, s.entries_failed)
+    }
+
+    /// The entries' data of every processed PutRecords request (faulted requests are not read), in
+    /// the order the requests arrived and the entries stood in each.
+    pub fn received(&self) -> Vec<Vec<Vec<u8>>> {
+        self.state.lock().unwrap().received.clone()
     }
 
     /// Entries failed because their key was over [`FaultConfig::key_limit`].
@@ -366,6 +378,7 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
         );
     }
     let mut s = state.lock().unwrap();
+    s.received.push(Vec::with_capacity(records.len()));
     let mut results = Vec::with_capacity(records.len());
     let mut failed = 0;
     for r in records {
@@ -380,6 +393,9 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
             );
         };
         s.entries_seen += 1;
+        if let Some(request) = s.received.last_mut() {
+            request.push(data.clone());
+        }
         s.rng_calls += 1;
         let roll = (splitmix(config.seed, s.rng_calls) >> 11) as f64 / (1u64 << 53) as f64;
         if let Some(limit) = config.key_limit {
@@ -423,7 +439,9 @@ fn put_records(req: &Request, state: &Mutex<State>, config: &FaultConfig) -> (u1
         if roll < config.entry_failure_rate {
             failed += 1;
             s.entries_failed += 1;
-            let code = if s.rng_calls.is_multiple_of(2) {
+            let code = if let Some(code) = config.entry_failure_code {
+                code
+            } else if s.rng_calls.is_multiple_of(2) {
                 "ProvisionedThroughputExceededException"
             } else {
                 "InternalFailure"

@@ -3,6 +3,7 @@
 //! - [`moto`]: a moto server (shared per test binary, or the one named by
 //!   `LOGRELAY_TEST_AWS_ENDPOINT`) and SDK configuration pointing at it;
 //! - [`fault_kinesis`]: a fault-injecting PutRecords server;
+//! - [`production`]: a pattern evaluated as the relay does (in a `FilterSet`, plain and escaped);
 //! - [`bin`]: the `logrelay` binary as a `Command`, through the target's runner when cross-testing;
 //! - here: subscription payload fixtures and Kinesis stream helpers.
 //!
@@ -12,6 +13,7 @@
 pub mod bin;
 pub mod fault_kinesis;
 pub mod moto;
+pub mod production;
 
 use base64::Engine as _;
 use std::io::Write;
