@@ -596,6 +596,7 @@ mod tests {
                 .map(|m| LogEvent::new(EventId::Int(0), timestamp, Message::from(m.as_str())))
                 .collect(),
             policy_level: None,
+            region: None,
         };
         let decoded = Decoded {
             gzip: &[],

@@ -294,6 +294,7 @@ mod tests {
                 })
                 .collect(),
             policy_level: None,
+            region: None,
         }
     }
 

@@ -49,11 +49,12 @@ pub struct EvalStats {
 pub struct PayloadSystemValues<'d>(SystemValues<'d>);
 
 impl<'d> PayloadSystemValues<'d> {
-    /// The values of `data`'s events, whose Region is `events_region` when known.
+    /// The values of `data`'s events: their Region is the one the payload says
+    /// ([`LogsData::region`]), else `events_region` when known.
     pub fn new(data: &'d LogsData<'_>, events_region: Option<&'d str>) -> Self {
         PayloadSystemValues(SystemValues {
             account: Some(data.owner.as_ref()),
-            region: events_region,
+            region: data.region.as_deref().or(events_region),
             source_log: Some(data.log_group.as_ref()),
         })
     }
@@ -514,6 +515,7 @@ mod tests {
                 event(120_000, "ERROR boom"),
             ],
             policy_level: None,
+            region: None,
         };
         let mut guard = CardinalityGuard::new(filters.len());
         let system = PayloadSystemValues::new(&data, Some("us-east-1"));
@@ -597,6 +599,7 @@ mod system_field_tests {
             subscription_filters: vec![],
             log_events: events,
             policy_level: None,
+            region: None,
         }
     }
 
@@ -677,6 +680,46 @@ mod system_field_tests {
                 ),
                 // Selected (account 111… in us-east-1): two matches, one default of 0.
                 ("Selected".into(), vec![], 2.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_region_a_payload_says_stands_in_for_an_unknown_one_and_extracted_fields_come_first() {
+        let mut d = data(vec![
+            event(60_000, ERR, None),
+            event(
+                60_001,
+                ERR,
+                Some(r#"{"@aws.account":"111111111111","@aws.region":"eu-west-1"}"#),
+            ),
+        ]);
+        d.region = Some("us-east-1".into());
+        // The hub knows no Region of its own: the payload's (an ndjson record's) is used.
+        let (stats, rows) = run(&d, None);
+        assert_eq!(stats.system_fields_unknown, 0);
+        let errors: Vec<_> = rows.iter().filter(|r| r.0 == "Errors").collect();
+        assert_eq!(
+            errors,
+            [
+                &(
+                    "Errors".to_string(),
+                    dims(&[
+                        ("Service", "api"),
+                        ("@aws.account", "111111111111"),
+                        ("@aws.region", "eu-west-1")
+                    ]),
+                    1.0
+                ),
+                &(
+                    "Errors".to_string(),
+                    dims(&[
+                        ("Service", "api"),
+                        ("@aws.account", "111111111111"),
+                        ("@aws.region", "us-east-1")
+                    ]),
+                    1.0
+                ),
             ]
         );
     }

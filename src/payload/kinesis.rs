@@ -24,7 +24,9 @@
 //! evaluated whole from this record, and the record is refused ([`PayloadError::SplitEvent`]).
 
 use super::error::strip_position;
-use super::{Decoded, EventId, LogEvent, LogsData, Message, MessageType, PayloadError};
+use super::{
+    Decoded, EventId, ExtractedFields, LogEvent, LogsData, Message, MessageType, PayloadError,
+};
 use crate::json::EscapedStr;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -124,13 +126,20 @@ struct Line<'a> {
     /// decoder keeps it, and unescaped only when a filter needs the text.
     #[serde(borrow)]
     message: &'a RawValue,
+    /// The event's `extractedFields`, as the subscription delivered them.
+    #[serde(borrow, default, deserialize_with = "super::extracted_fields")]
+    extracted_fields: Option<ExtractedFields<'a>>,
+    /// The forwarding function's Region, which is its events' Region.
+    #[serde(borrow, default)]
+    region: Option<Cow<'a, str>>,
     #[serde(default)]
     part: Option<u64>,
     #[serde(default)]
     parts: Option<u64>,
 }
 
-/// Parses ndjson record data into payloads (consecutive lines of one owner, group and stream).
+/// Parses ndjson record data into payloads (consecutive lines of one owner, group, stream and
+/// Region), each event with its `extractedFields`.
 pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError> {
     let text = std::str::from_utf8(data).map_err(|e| PayloadError::Utf8 {
         offset: e.valid_up_to(),
@@ -156,11 +165,13 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
             column: 1,
             reason,
         })?;
-        let event = LogEvent::new(parsed.id, parsed.timestamp, message);
+        let event = LogEvent::new(parsed.id, parsed.timestamp, message)
+            .with_extracted_fields(parsed.extracted_fields);
         let same = payloads.last().is_some_and(|p| {
             p.data.owner == parsed.owner
                 && p.data.log_group == parsed.log_group
                 && p.data.log_stream == parsed.log_stream
+                && p.data.region == parsed.region
         });
         match payloads.last_mut() {
             Some(p) if same => {
@@ -178,6 +189,7 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
                     subscription_filters: Vec::new(),
                     log_events: vec![event],
                     policy_level: None,
+                    region: parsed.region,
                 },
             }),
         }
@@ -243,6 +255,7 @@ mod tests {
                 })
                 .collect(),
             policy_level: None,
+            region: None,
         }
     }
 
@@ -277,6 +290,15 @@ mod tests {
         assert_eq!(decoded.payloads[0].data.owner, "444455556666");
         assert_eq!(decoded.payloads[0].data.log_group, "/ecs/a");
         assert_eq!(decoded.payloads[1].data.log_events, b.log_events);
+        // The lines' `region` member is the payloads' Region: the events' own.
+        assert_eq!(
+            decoded.payloads[0].data.region.as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            decoded.payloads[1].data.region.as_deref(),
+            Some("eu-west-1")
+        );
         assert_eq!(
             decoded.payloads[0].data.log_events[1].id,
             EventId::Int(1),
@@ -297,6 +319,38 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.to_string().contains("not a string"), "{e}");
+    }
+
+    #[test]
+    fn ndjson_lines_keep_their_extracted_fields_and_their_region_splits_payloads() {
+        let fields = r#"{"@aws.account":"444455556666","@aws.region":"ap-south-1"}"#;
+        let mut a = data("/ecs/a", &["one", "two"]);
+        for e in &mut a.log_events {
+            e.extracted_fields = ExtractedFields::from_json(Cow::Borrowed(fields)).unwrap();
+        }
+        let mut records = Vec::new();
+        let mut encoder = NdjsonEncoder::default();
+        for region in ["eu-west-1", "us-east-1"] {
+            let e = Enrichment::from_names(&a.owner, &a.log_group, &a.log_stream, Some(region));
+            encoder
+                .encode(&a, None, &e, &BatchLimits::default(), &mut records)
+                .unwrap();
+        }
+        let joined: Vec<u8> = records.iter().flat_map(|r| r.data.clone()).collect();
+        let mut decoder = Decoder::default();
+        let decoded = decoder.decode_record(b64(&joined).as_bytes()).unwrap();
+        // Same owner, group and stream, but another Region: another payload.
+        let regions: Vec<_> = decoded
+            .payloads
+            .iter()
+            .map(|p| p.data.region.as_deref())
+            .collect();
+        assert_eq!(regions, [Some("eu-west-1"), Some("us-east-1")]);
+        for p in &decoded.payloads {
+            assert_eq!(p.data.log_events, a.log_events, "extractedFields kept");
+            let x = p.data.log_events[0].extracted_fields.as_ref().unwrap();
+            assert_eq!(x.get("@aws.region"), Some("ap-south-1"));
+        }
     }
 
     #[test]

@@ -263,7 +263,7 @@ impl<'a> ExtractedFields<'a> {
     }
 }
 
-fn extracted_fields<'de: 'a, 'a, D: Deserializer<'de>>(
+pub(crate) fn extracted_fields<'de: 'a, 'a, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<ExtractedFields<'a>>, D::Error> {
     let raw = <&'de serde_json::value::RawValue>::deserialize(d)?;
@@ -471,6 +471,11 @@ pub struct LogsData<'a> {
     /// Present for account-level subscription policies (e.g. `ACCOUNT_LEVEL_POLICY`).
     #[serde(borrow, default)]
     pub policy_level: Option<Cow<'a, str>>,
+    /// The Region of the events, where the payload itself says it: the `region` member of the lines
+    /// of a logrelay `ndjson` record (the forwarding function's Region, which is its events'). A
+    /// subscription document does not say it.
+    #[serde(skip)]
+    pub region: Option<Cow<'a, str>>,
 }
 
 /// A small payload document for the tests of decoding and re-encoding, and its gzip.

@@ -121,6 +121,7 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData
         subscription_filters: filters?,
         log_events,
         policy_level: policy_level.flatten(),
+        region: None,
     })
 }
 
@@ -774,6 +775,7 @@ mod tests {
                 })
                 .collect(),
             policy_level: d.policy_level.as_ref().map(o),
+            region: None,
         }
     }
 

@@ -312,6 +312,7 @@ mod tests {
             subscription_filters: vec![],
             log_events: events,
             policy_level: Some("ACCOUNT_LEVEL_POLICY".into()),
+            region: None,
         };
         let payloads = reencode(&data, None, 600, 0).unwrap();
         assert!(payloads.len() > 2);
