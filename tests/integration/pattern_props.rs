@@ -1,6 +1,7 @@
 //! Properties of the pattern engine (proptest): no panics, printing round-trips, and the shared
 //! FilterSet evaluation agrees with evaluating each pattern alone and with a naive reference.
 
+use crate::common::production::escape;
 use logrelay::pattern::{EscapedStr, FilterSet, Pattern};
 use proptest::prelude::*;
 
@@ -387,25 +388,6 @@ proptest! {
     }
 }
 
-/// `msg` as JSON string content with two-byte escapes only, if it can be written so.
-fn escape_simple(msg: &str) -> Option<String> {
-    let mut o = String::new();
-    for c in msg.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\t' => o.push_str("\\t"),
-            '\r' => o.push_str("\\r"),
-            '\u{8}' => o.push_str("\\b"),
-            '\u{c}' => o.push_str("\\f"),
-            c if (c as u32) < 0x20 => return None,
-            c => o.push(c),
-        }
-    }
-    Some(o)
-}
-
 /// A match: filter index, the message the captures saw, the extracted values.
 type Hit = (usize, String, Vec<(String, String)>);
 
@@ -462,7 +444,7 @@ proptest! {
         let set = FilterSet::new(patterns);
         let mut scratch = set.scratch();
         for msg in &msgs {
-            let Some(raw) = escape_simple(msg) else { continue };
+            let Some(raw) = escape(msg) else { continue };
             let escaped = EscapedStr::new(&raw).ok_or_else(|| TestCaseError::fail(format!("{raw:?}")))?;
             prop_assert_eq!(escaped.unescape(), msg.as_str());
             let mut want: Vec<Hit> = Vec::new();
@@ -574,7 +556,7 @@ fn many_literal_starts_are_all_found() {
         let mut got = Vec::new();
         set.eval(&msg, &mut s, |i, _| got.push(i));
         assert_eq!(got, want, "{msg:?}");
-        let raw = escape_simple(&msg).unwrap();
+        let raw = escape(&msg).unwrap();
         let mut got = Vec::new();
         set.eval_escaped(EscapedStr::new(&raw).unwrap(), &mut s, |i, _| got.push(i));
         assert_eq!(got, want, "escaped {raw:?}");
@@ -620,7 +602,7 @@ fn literals_with_escaped_characters_are_found_in_escaped_text() {
             .filter(|(_, p)| Pattern::parse(p).unwrap().test(msg).is_some())
             .map(|(i, _)| i)
             .collect();
-        let raw = escape_simple(msg).unwrap();
+        let raw = escape(msg).unwrap();
         let mut got = Vec::new();
         set.eval_escaped(EscapedStr::new(&raw).unwrap(), &mut s, |i, _| got.push(i));
         assert_eq!(got, want, "{msg:?} escaped as {raw:?}");
