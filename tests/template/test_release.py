@@ -285,3 +285,36 @@ def test_publish_release_uploads_to_org_readable_buckets_once(tmp_path, moto_end
     tampered = subprocess.run(command[:3] + ["o-abcdef1234", "ap-southeast-2"], env=env, capture_output=True,
                               text=True)
     assert tampered.returncode != 0 and "SHA256SUMS" in tampered.stderr
+
+
+def test_central_with_the_hub_creates_in_moto_with_its_event_source_mapping(moto_endpoint):
+    """The central stack with `HubEnabled=true` as far as moto's CloudFormation goes: the stream, the
+    hub function from the release bucket of its Region, and the event source mapping on the stream
+    with partial batch responses, bisection, the retry bounds and the failure queue. (moto does not
+    model `AWS::Logs::Destination`, so `LogsDestinationEnabled=true` cannot be created here.)"""
+    region = "us-east-1"
+    prefix = f"logrelay-artefacts-{uuid.uuid4().hex[:8]}"
+    client("s3", region, moto_endpoint).create_bucket(Bucket=f"{prefix}-{region}")
+    client("s3", region, moto_endpoint).put_object(
+        Bucket=f"{prefix}-{region}", Key=f"logrelay/{VERSION}/logrelay-{VERSION}-arm64.zip", Body=bootstrap_zip())
+    cfn = client("cloudformation", region, moto_endpoint)
+    body = open(os.path.join(ROOT, "deploy", "central.yaml"), encoding="utf-8").read()
+    stream = f"central-{uuid.uuid4().hex[:6]}"
+    cfn.create_stack(StackName=stream, TemplateBody=body, Capabilities=["CAPABILITY_IAM"], Parameters=[
+        {"ParameterKey": k, "ParameterValue": v} for k, v in {
+            "StreamName": stream, "SourceAccountIds": "111111111111", "HubEnabled": "true",
+            "ArtifactBucketPrefix": prefix, "HubVersion": VERSION}.items()])
+    (stack,) = cfn.describe_stacks(StackName=stream)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    resources = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                 for r in cfn.list_stack_resources(StackName=stream)["StackResourceSummaries"]}
+    lam = client("lambda", region, moto_endpoint)
+    function = lam.get_function(FunctionName=resources["HubFunction"])["Configuration"]
+    assert function["Environment"]["Variables"]["LOGRELAY_MODE"] == "hub"
+    assert function["CodeSha256"] == base64.b64encode(hashlib.sha256(bootstrap_zip()).digest()).decode()
+    (mapping,) = lam.list_event_source_mappings(FunctionName=resources["HubFunction"])["EventSourceMappings"]
+    assert mapping["EventSourceArn"].endswith(f":stream/{stream}")
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert (mapping["MaximumRetryAttempts"], mapping["MaximumRecordAgeInSeconds"]) == (5, 21600)
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{stream}-hub-failures")
