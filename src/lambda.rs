@@ -146,6 +146,9 @@ pub struct SelfCounts {
     pub payload_failures: usize,
     /// Kinesis records reported as failed, for Lambda to retry (hub).
     pub retried_records: usize,
+    /// (Event, metric filter) pairs skipped because the filter needs a system field the event does
+    /// not tell (counted, never guessed).
+    pub system_fields_unknown: usize,
 }
 
 impl SelfCounts {
@@ -156,6 +159,7 @@ impl SelfCounts {
                 events: r.stats.events,
                 records: r.stats.records,
                 metrics_failures: usize::from(r.metrics_error.is_some()),
+                system_fields_unknown: r.stats.system_fields_unknown,
                 ..SelfCounts::default()
             },
             Err(e) => SelfCounts::of_error(e),
@@ -187,6 +191,11 @@ impl SelfCounts {
             metrics_failures: usize::from(r.metrics_error.is_some()),
             payload_failures: usize::from(r.failure.is_some()),
             retried_records: r.batch_item_failures.len(),
+            system_fields_unknown: if counted {
+                r.stats.system_fields_unknown
+            } else {
+                0
+            },
         }
     }
 }
@@ -237,7 +246,8 @@ pub fn self_metrics_doc(counts: &SelfCounts, function: &str) -> serde_json::Valu
                     {"Name": "ForwardFailures", "Unit": "Count"},
                     {"Name": "MetricsPublishFailures", "Unit": "Count"},
                     {"Name": "PayloadFailures", "Unit": "Count"},
-                    {"Name": "RetriedRecords", "Unit": "Count"}
+                    {"Name": "RetriedRecords", "Unit": "Count"},
+                    {"Name": "SystemFieldsUnknown", "Unit": "Count"}
                 ]
             }]
         },
@@ -248,6 +258,7 @@ pub fn self_metrics_doc(counts: &SelfCounts, function: &str) -> serde_json::Valu
         "MetricsPublishFailures": counts.metrics_failures,
         "PayloadFailures": counts.payload_failures,
         "RetriedRecords": counts.retried_records,
+        "SystemFieldsUnknown": counts.system_fields_unknown,
     })
 }
 
@@ -372,6 +383,7 @@ mod tests {
             counted: true,
             stats: crate::pipeline::PayloadStats {
                 events: 7,
+                system_fields_unknown: 3,
                 ..Default::default()
             },
             failure: Some(crate::pipeline::RecordFailure {
@@ -391,6 +403,7 @@ mod tests {
         assert_eq!(line["Records"], 2);
         assert_eq!(line["PayloadFailures"], 1);
         assert_eq!(line["RetriedRecords"], 2);
+        assert_eq!(line["SystemFieldsUnknown"], 3);
         // Nothing published: nothing counted.
         let uncounted = BatchReport {
             counted: false,

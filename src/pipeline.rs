@@ -59,6 +59,7 @@ impl PayloadStats {
         self.datapoints += other.datapoints;
         self.unpublishable_matches += other.unpublishable_matches;
         self.cardinality_dropped += other.cardinality_dropped;
+        self.system_fields_unknown += other.system_fields_unknown;
     }
 }
 
@@ -613,6 +614,38 @@ mod tests {
     const BY_USER: &str = r#"[{"filterName":"by-user","filterPattern":"{ $.user = * }",
         "metricTransformations":[{"metricName":"E","metricNamespace":"N","metricValue":"1",
           "dimensions":{"User":"$.user"}}]}]"#;
+
+    #[test]
+    fn payload_stats_add_every_counter() {
+        let one = PayloadStats {
+            control_message: false,
+            skipped_own_log_group: false,
+            events: 1,
+            forwarded_events: 2,
+            records: 3,
+            record_bytes: 4,
+            datapoints: 5,
+            unpublishable_matches: 6,
+            cardinality_dropped: 7,
+            system_fields_unknown: 8,
+        };
+        let mut sum = one.clone();
+        sum.add(&one);
+        assert_eq!(
+            sum,
+            PayloadStats {
+                events: 2,
+                forwarded_events: 4,
+                records: 6,
+                record_bytes: 8,
+                datapoints: 10,
+                unpublishable_matches: 12,
+                cardinality_dropped: 14,
+                system_fields_unknown: 16,
+                ..PayloadStats::default()
+            }
+        );
+    }
 
     #[test]
     fn payload_only_dimensions_go_through_the_guard() {
