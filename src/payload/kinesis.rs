@@ -290,6 +290,16 @@ mod tests {
         assert_eq!(decoded.payloads[0].data.owner, "444455556666");
         assert_eq!(decoded.payloads[0].data.log_group, "/ecs/a");
         assert_eq!(decoded.payloads[1].data.log_events, b.log_events);
+        // Every byte of the record data is one payload's: its lines and their line breaks (here
+        // each payload was encoded into one record).
+        assert_eq!(records.len(), 2);
+        let sizes: Vec<usize> = decoded
+            .payloads
+            .iter()
+            .map(|p| p.decompressed_len)
+            .collect();
+        let written: Vec<usize> = records.iter().map(|r| r.data.len()).collect();
+        assert_eq!(sizes, written);
         // The lines' `region` member is the payloads' Region: the events' own.
         assert_eq!(
             decoded.payloads[0].data.region.as_deref(),
