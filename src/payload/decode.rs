@@ -318,4 +318,52 @@ mod tests {
         assert_eq!(dec.decompressed_len, DOC.len());
         assert_eq!(dec.data.log_events.len(), 2);
     }
+
+    /// A payload document of about `len` bytes (one event whose message is `len` bytes of 'x').
+    fn doc_of(len: usize) -> String {
+        DOC.replace("\"plain\"", &format!("\"{}\"", "x".repeat(len)))
+    }
+
+    #[test]
+    fn a_gzip_bomb_never_holds_more_than_the_cap() {
+        let cap = 1024 * 1024;
+        // A small last member, so that its length (the reservation's hint) is no help: the buffer
+        // grows step by step up to the cap.
+        let mut bomb = gz(&doc_of(10 * cap));
+        bomb.extend(gz(DOC));
+        let mut d = Decoder::new(cap);
+        let e = d.decode_gzip(&bomb).unwrap_err();
+        assert!(
+            matches!(e, PayloadError::TooLarge { cap: c } if c == cap),
+            "{e}"
+        );
+        // The buffer grew to the cap (+1 byte, to see it was passed) and not past it.
+        assert!(
+            d.json.capacity() <= cap + 1,
+            "{} > {}",
+            d.json.capacity(),
+            cap + 1
+        );
+    }
+
+    #[test]
+    fn buffers_shrink_back_after_a_large_payload() {
+        let large = doc_of(2 * RETAINED_BUFFER_BYTES);
+        let base64 = |s: &str| BASE64.encode(gz(s)).into_bytes();
+        let mut d = Decoder::default();
+        assert!(d.decode_data(&base64(&large)).is_ok());
+        assert!(d.json.capacity() > RETAINED_BUFFER_BYTES);
+        // The next (small) payload gives back what is held beyond the retained size.
+        assert!(d.decode_data(&base64(DOC)).is_ok());
+        assert!(
+            d.json.capacity() <= RETAINED_BUFFER_BYTES,
+            "{}",
+            d.json.capacity()
+        );
+        assert!(
+            d.gzip.capacity() <= RETAINED_BUFFER_BYTES,
+            "{}",
+            d.gzip.capacity()
+        );
+    }
 }
