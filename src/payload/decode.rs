@@ -85,14 +85,19 @@ impl Decoder {
         self.decode_data(envelope.awslogs.data.as_bytes())
     }
 
-    /// Decodes the base64 `awslogs.data` string.
-    pub fn decode_data<'s>(&'s mut self, data_base64: &[u8]) -> Result<Decoded<'s>, PayloadError> {
+    /// Decodes base64 into the (reused) gzip buffer.
+    fn decode_base64(&mut self, data_base64: &[u8]) -> Result<(), PayloadError> {
         shrink(&mut self.gzip);
         self.gzip.clear();
         reserve_replacing(&mut self.gzip, data_base64.len() / 4 * 3 + 3, usize::MAX);
         BASE64
             .decode_vec(data_base64, &mut self.gzip)
-            .map_err(|e| base64_error(e, data_base64.len()))?;
+            .map_err(|e| base64_error(e, data_base64.len()))
+    }
+
+    /// Decodes the base64 `awslogs.data` string.
+    pub fn decode_data<'s>(&'s mut self, data_base64: &[u8]) -> Result<Decoded<'s>, PayloadError> {
+        self.decode_base64(data_base64)?;
         let decompressed_len = inflate(&self.gzip, &mut self.json, self.max_decompressed)?;
         let data = parse(&self.json, &mut self.unescaped)?;
         Ok(Decoded {
@@ -108,12 +113,7 @@ impl Decoder {
         &'s mut self,
         data_base64: &[u8],
     ) -> Result<DecodedRecord<'s>, PayloadError> {
-        shrink(&mut self.gzip);
-        self.gzip.clear();
-        reserve_replacing(&mut self.gzip, data_base64.len() / 4 * 3 + 3, usize::MAX);
-        BASE64
-            .decode_vec(data_base64, &mut self.gzip)
-            .map_err(|e| base64_error(e, data_base64.len()))?;
+        self.decode_base64(data_base64)?;
         let Some(&first) = self.gzip.first() else {
             return Err(PayloadError::EmptyGzip);
         };
