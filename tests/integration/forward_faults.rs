@@ -149,20 +149,12 @@ async fn entries_failing_for_good_are_not_retried_and_reported_undelivered() {
     assert!(entries_failed > 0);
     assert_eq!(entries_seen, input.len(), "no entry is sent twice");
     assert_eq!(accepted + entries_failed, input.len());
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (accepted, entries_failed));
-            assert!(
-                last_error.contains("KMSAccessDeniedException"),
-                "{last_error}"
-            );
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (accepted, entries_failed));
+    assert!(
+        last_error.contains("KMSAccessDeniedException"),
+        "{last_error}"
+    );
 }
 
 #[tokio::test]
@@ -186,21 +178,13 @@ async fn entries_given_up_still_count_when_a_later_batch_stops() {
     let err = sink.send(records(1200), None).await.unwrap_err();
     let (_, given_up) = server.entries();
     assert!(given_up > 0);
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!(delivered, 500 - given_up);
-            assert_eq!(undelivered, given_up + 500 + 200);
-            assert!(
-                last_error.contains("gave up after 3 attempts"),
-                "{last_error}"
-            );
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!(delivered, 500 - given_up);
+    assert_eq!(undelivered, given_up + 500 + 200);
+    assert!(
+        last_error.contains("gave up after 3 attempts"),
+        "{last_error}"
+    );
     assert_eq!(server.requests(), 1 + 3);
 }
 
@@ -219,17 +203,9 @@ async fn persistent_entry_failure_stops_before_the_deadline_with_counts() {
     let err = sink.send(records(700), Some(deadline)).await.unwrap_err();
     let returned = Instant::now();
     println!("persistent failure: {err}; {} requests", server.requests());
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (0, 700));
-            assert!(last_error.contains("deadline"), "{last_error}");
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (0, 700));
+    assert!(last_error.contains("deadline"), "{last_error}");
     assert!(
         returned <= deadline,
         "returned {:?} after the deadline",
@@ -260,20 +236,12 @@ async fn a_backoff_that_would_pass_the_deadline_is_not_waited() {
         Instant::now() < deadline,
         "returned after the deadline: {err}"
     );
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (0, 5));
-            assert!(
-                last_error.starts_with("deadline reached after 1 attempts"),
-                "{last_error}"
-            );
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (0, 5));
+    assert!(
+        last_error.starts_with("deadline reached after 1 attempts"),
+        "{last_error}"
+    );
     assert_eq!(server.requests(), 1);
 }
 
@@ -291,21 +259,13 @@ async fn throttling_after_the_first_batch_reports_what_was_delivered() {
     let sink = sink(&server, policy).await;
     let err = sink.send(records(1200), None).await.unwrap_err();
     println!("throttled: {err}");
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (500, 700));
-            assert!(
-                last_error.contains("ProvisionedThroughputExceededException"),
-                "{last_error}"
-            );
-            assert!(last_error.contains("5 attempts"), "{last_error}");
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (500, 700));
+    assert!(
+        last_error.contains("ProvisionedThroughputExceededException"),
+        "{last_error}"
+    );
+    assert!(last_error.contains("5 attempts"), "{last_error}");
     assert_eq!(server.accepted().len(), 500);
     assert_eq!(server.requests(), 1 + 5);
 }
@@ -324,20 +284,12 @@ async fn slow_endpoint_near_the_deadline_is_cut_off_in_time() {
         "slow endpoint: {err}; the server stored {} records it never acknowledged",
         server.accepted().len()
     );
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (0, 50));
-            assert!(
-                last_error.contains("timed out") || last_error.contains("deadline"),
-                "{last_error}"
-            );
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (0, 50));
+    assert!(
+        last_error.contains("timed out") || last_error.contains("deadline"),
+        "{last_error}"
+    );
     assert!(
         returned <= deadline,
         "returned {:?} after the deadline",
@@ -383,20 +335,12 @@ async fn non_retryable_error_stops_at_once() {
     });
     let sink = sink(&server, quick_policy()).await;
     let err = sink.send(records(10), None).await.unwrap_err();
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (0, 10));
-            assert!(
-                last_error.contains("ResourceNotFoundException"),
-                "{last_error}"
-            );
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (0, 10));
+    assert!(
+        last_error.contains("ResourceNotFoundException"),
+        "{last_error}"
+    );
     assert_eq!(server.requests(), 1);
 }
 
@@ -418,17 +362,9 @@ async fn deadline_already_past_sends_nothing() {
         .send(records(3), Some(Instant::now()))
         .await
         .unwrap_err();
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (0, 3));
-            assert_eq!(last_error, "deadline reached before attempt 1");
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (0, 3));
+    assert_eq!(last_error, "deadline reached before attempt 1");
     assert_eq!(server.requests(), 0);
 }
 
@@ -445,25 +381,16 @@ async fn persistent_connection_resets_end_incomplete_with_the_transport_error() 
     let sink = sink(&server, policy).await;
     let err = sink.send(records(5), None).await.unwrap_err();
     println!("persistent resets: {err}");
-    match err {
-        ForwardError::Incomplete {
-            delivered,
-            undelivered,
-            last_error,
-        } => {
-            assert_eq!((delivered, undelivered), (0, 5));
-            assert!(
-                last_error
-                    .starts_with("gave up after 3 attempts; PutRecords failed: dispatch failure"),
-                "{last_error}"
-            );
-            assert!(
-                last_error.contains("Connection reset by peer"),
-                "{last_error}"
-            );
-        }
-        other => panic!("expected Incomplete, got {other}"),
-    }
+    let (delivered, undelivered, last_error) = incomplete(err);
+    assert_eq!((delivered, undelivered), (0, 5));
+    assert!(
+        last_error.starts_with("gave up after 3 attempts; PutRecords failed: dispatch failure"),
+        "{last_error}"
+    );
+    assert!(
+        last_error.contains("Connection reset by peer"),
+        "{last_error}"
+    );
     assert_eq!(server.requests(), 3);
 }
 
@@ -494,4 +421,16 @@ async fn lost_acknowledgement_gives_duplicates_not_losses() {
     assert_eq!(report.requests, 2);
     assert_eq!(seen.len(), 120);
     assert_eq!(dups, 120);
+}
+
+/// The counts and the last error of an `Incomplete` send; any other error fails the test.
+fn incomplete(err: ForwardError) -> (usize, usize, String) {
+    match err {
+        ForwardError::Incomplete {
+            delivered,
+            undelivered,
+            last_error,
+        } => (delivered, undelivered, last_error),
+        other => panic!("expected Incomplete, got {other}"),
+    }
 }
