@@ -9,18 +9,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/faults";
 
-fn logrelay_against(endpoint: &str) -> std::process::Command {
-    let mut c = common::bin::logrelay();
-    c.env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("LOGRELAY_CONFIG_FILE");
-    c
-}
-
 /// Two event files of recent events (CloudWatch would take their datapoints).
 fn event_files(dir: &std::path::Path) -> Vec<PathBuf> {
     let now = SystemTime::now()
@@ -68,7 +56,7 @@ fn failed_put_records_calls_are_counted() {
         ..FaultConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let out = logrelay_against(&server.endpoint())
+    let out = common::bin::logrelay_against(&server.endpoint())
         .args(["replay", "--metrics", "off", "--kinesis-stream-arn", ARN])
         .args(event_files(dir.path()))
         .output()
@@ -87,7 +75,7 @@ fn failed_put_metric_data_calls_are_counted() {
         ..FaultConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let out = logrelay_against(&server.endpoint())
+    let out = common::bin::logrelay_against(&server.endpoint())
         .args(["replay", "--metrics", "put"])
         .args(event_files(dir.path()))
         .output()

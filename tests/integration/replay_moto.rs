@@ -6,21 +6,6 @@ use crate::common;
 use common::moto::{sdk_config, unique_name, Moto};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The `logrelay` binary (through the target's runner) with the test AWS environment: requests go
-/// to `endpoint`, in us-east-1, with moto's test credentials, no instance metadata, no profile and no
-/// metric-filter file from the environment.
-fn logrelay_against(endpoint: &str) -> std::process::Command {
-    let mut c = common::bin::logrelay();
-    c.env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("LOGRELAY_CONFIG_FILE");
-    c
-}
-
 #[tokio::test]
 async fn replay_sends_records_to_kinesis_and_metrics_to_cloudwatch() {
     let moto = Moto::shared();
@@ -56,7 +41,7 @@ async fn replay_sends_records_to_kinesis_and_metrics_to_cloudwatch() {
         gzips.push(gz);
     }
 
-    let out = logrelay_against(moto.endpoint())
+    let out = common::bin::logrelay_against(moto.endpoint())
         .args(["replay", "--kinesis-stream-arn", &arn, "--metrics", "put"])
         .args(["--metric-namespace", &namespace])
         .args(&files)
@@ -149,7 +134,7 @@ async fn replay_delivers_every_event_to_a_stream_in_another_region() {
         files.push(path);
     }
 
-    let out = logrelay_against(moto.endpoint())
+    let out = common::bin::logrelay_against(moto.endpoint())
         .args(["replay", "--kinesis-stream-arn", &arn, "--metrics", "off"])
         .args(["--forward-format", "ndjson"])
         .args(&files)
@@ -305,7 +290,7 @@ async fn replay_counts_exactly_the_api_calls_moto_receives() {
         files.push(path);
     }
     let replay = |extra: &[&str]| {
-        let out = logrelay_against(moto.endpoint())
+        let out = common::bin::logrelay_against(moto.endpoint())
             .args(["replay", "--forward-format", "ndjson", "--config"])
             .arg(&config)
             .args(extra)

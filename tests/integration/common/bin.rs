@@ -20,6 +20,21 @@ pub fn logrelay() -> Command {
     command(env!("CARGO_BIN_EXE_logrelay"))
 }
 
+/// The `logrelay` binary (through the target's runner) with the test AWS environment: requests go
+/// to `endpoint`, in us-east-1, with moto's test credentials, no instance metadata, no profile and no
+/// metric-filter file from the environment.
+pub fn logrelay_against(endpoint: &str) -> Command {
+    let mut c = logrelay();
+    c.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("LOGRELAY_CONFIG_FILE");
+    c
+}
+
 /// A `Command` for `program` (a binary built for the target), through the target's runner if one
 /// is set.
 pub fn command(program: &str) -> Command {
