@@ -5,32 +5,12 @@ use crate::common;
 
 use common::fault_kinesis::{FaultConfig, FaultKinesis, RequestFault};
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/faults";
 
 /// Two event files of recent events (CloudWatch would take their datapoints).
 fn event_files(dir: &std::path::Path) -> Vec<PathBuf> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    (0..2)
-        .map(|i| {
-            let events: Vec<common::FixtureEvent> = common::events(20)
-                .into_iter()
-                .enumerate()
-                .map(|(j, (id, _, m))| (id, now - 10_000 + j as i64, m))
-                .collect();
-            let gz = common::gzip(
-                common::payload_json("123456789012", "/ecs/orders", &format!("s{i}"), &events)
-                    .as_bytes(),
-            );
-            let path = dir.join(format!("event-{i}.json"));
-            std::fs::write(&path, common::lambda_event(&gz)).unwrap();
-            path
-        })
-        .collect()
+    common::recent_event_files(dir, &[20, 20])
 }
 
 fn failed_summary(out: &std::process::Output) -> serde_json::Value {

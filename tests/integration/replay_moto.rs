@@ -270,25 +270,7 @@ async fn replay_counts_exactly_the_api_calls_moto_receives() {
         .to_string(),
     )
     .unwrap();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let mut files = Vec::new();
-    for (i, n) in [40usize, 7, 90].into_iter().enumerate() {
-        let events: Vec<common::FixtureEvent> = common::events(n)
-            .into_iter()
-            .enumerate()
-            .map(|(j, (id, _, m))| (id, now - 10_000 + j as i64, m))
-            .collect();
-        let gz = common::gzip(
-            common::payload_json("123456789012", "/ecs/orders", &format!("s{i}"), &events)
-                .as_bytes(),
-        );
-        let path = dir.path().join(format!("event-{i}.json"));
-        std::fs::write(&path, common::lambda_event(&gz)).unwrap();
-        files.push(path);
-    }
+    let files = common::recent_event_files(dir.path(), &[40, 7, 90]);
     let replay = |extra: &[&str]| {
         let out = common::bin::logrelay_against(moto.endpoint())
             .args(["replay", "--forward-format", "ndjson", "--config"])

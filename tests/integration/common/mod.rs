@@ -70,6 +70,33 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// Event files in `dir`, one per entry of `counts`: a payload of log group `/ecs/orders`, log stream
+/// `s<i>`, holding that many [`events`] timestamped in the last ten seconds (recent enough for
+/// CloudWatch to take their datapoints).
+pub fn recent_event_files(dir: &std::path::Path, counts: &[usize]) -> Vec<std::path::PathBuf> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let events: Vec<FixtureEvent> = events(n)
+                .into_iter()
+                .enumerate()
+                .map(|(j, (id, _, m))| (id, now - 10_000 + j as i64, m))
+                .collect();
+            let gz = gzip(
+                payload_json("123456789012", "/ecs/orders", &format!("s{i}"), &events).as_bytes(),
+            );
+            let path = dir.join(format!("event-{i}.json"));
+            std::fs::write(&path, lambda_event(&gz)).unwrap();
+            path
+        })
+        .collect()
+}
+
 /// The Lambda event `{"awslogs":{"data":"<base64 of gz>"}}`.
 pub fn lambda_event(gz: &[u8]) -> String {
     format!(
