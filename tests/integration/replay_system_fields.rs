@@ -163,15 +163,15 @@ fn errors(evs: &[Event]) -> f64 {
         .count() as f64
 }
 
-#[test]
-fn per_account_sums_equal_the_generated_events() {
+/// Replays the generated event files through [`FILTERS`] with `AWS_REGION` set to `region` (or
+/// unset); returns its output and the EMF file (kept with its directory).
+fn replay_filters(region: Option<&str>) -> (tempfile::TempDir, Output, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let files = event_files(dir.path());
     let config = dir.path().join("filters.json");
     std::fs::write(&config, FILTERS).unwrap();
     let metrics = dir.path().join("metrics.emf");
-    // The source function's view: its own Region is that of the events without extractedFields.
-    let out = replay_command(
+    let mut command = replay_command(
         &[
             "--config",
             config.to_str().unwrap(),
@@ -179,11 +179,20 @@ fn per_account_sums_equal_the_generated_events() {
             metrics.to_str().unwrap(),
         ],
         &files,
-    )
-    .env("AWS_REGION", "us-east-1")
-    .output()
-    .unwrap();
+    );
+    match region {
+        Some(r) => command.env("AWS_REGION", r),
+        None => command.env_remove("AWS_REGION"),
+    };
+    let out = command.output().unwrap();
     common::bin::assert_success(&out);
+    (dir, out, metrics)
+}
+
+#[test]
+fn per_account_sums_equal_the_generated_events() {
+    // The source function's view: its own Region is that of the events without extractedFields.
+    let (_dir, out, metrics) = replay_filters(Some("us-east-1"));
     let s = summary(&out);
     let evs = events();
 
@@ -220,24 +229,7 @@ fn per_account_sums_equal_the_generated_events() {
 
 #[test]
 fn without_a_known_region_only_events_that_tell_it_are_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = event_files(dir.path());
-    let config = dir.path().join("filters.json");
-    std::fs::write(&config, FILTERS).unwrap();
-    let metrics = dir.path().join("metrics.emf");
-    let out = replay_command(
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "--metrics-out",
-            metrics.to_str().unwrap(),
-        ],
-        &files,
-    )
-    .env_remove("AWS_REGION")
-    .output()
-    .unwrap();
-    common::bin::assert_success(&out);
+    let (_dir, out, metrics) = replay_filters(None);
     let s = summary(&out);
     let evs = events();
     let told = |evs: &[Event]| {
