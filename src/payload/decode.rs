@@ -91,7 +91,7 @@ impl Decoder {
         self.gzip.clear();
         reserve_replacing(&mut self.gzip, data_base64.len() / 4 * 3 + 3, usize::MAX);
         // Padding optional, as BASE64 takes it: padded when the length is a multiple of four.
-        let simd = if data_base64.len() % 4 == 0 {
+        let simd = if data_base64.len().is_multiple_of(4) {
             &base64_simd::STANDARD
         } else {
             &base64_simd::STANDARD_NO_PAD

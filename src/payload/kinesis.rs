@@ -24,6 +24,7 @@
 //! evaluated whole from this record, and the record is refused ([`PayloadError::SplitEvent`]).
 
 use super::error::strip_position;
+use super::scan::{self, NdjsonLine};
 use super::{
     Decoded, EventId, ExtractedFields, LogEvent, LogsData, Message, MessageType, PayloadError,
 };
@@ -68,6 +69,14 @@ pub struct KinesisRecord<'a> {
 
 /// Parses a Kinesis Lambda event (the JSON the Lambda runtime delivers).
 pub fn parse_event(event_json: &[u8]) -> Result<KinesisEvent<'_>, PayloadError> {
+    // The fast parser first; serde_json when it gives up (for the error and its position, or for
+    // the rare valid event the fast parser does not take).
+    if let Some(event) = std::str::from_utf8(event_json)
+        .ok()
+        .and_then(scan::kinesis_event)
+    {
+        return Ok(event);
+    }
     serde_json::from_slice(event_json).map_err(|e| PayloadError::KinesisEvent {
         line: e.line(),
         column: e.column(),
@@ -145,28 +154,18 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
         offset: e.valid_up_to(),
     })?;
     let mut payloads: Vec<Decoded<'_>> = Vec::new();
-    for (n, line) in text.split_terminator('\n').enumerate() {
-        let number = n + 1;
-        let parsed: Line<'_> = serde_json::from_str(line).map_err(|e| PayloadError::Ndjson {
-            line: number,
-            column: e.column(),
-            reason: strip_position(&e),
-        })?;
-        if parsed.part.is_some() || parsed.parts.is_some() {
-            return Err(PayloadError::SplitEvent {
-                line: number,
-                id: parsed.id.to_string(),
-                part: parsed.part.unwrap_or(0),
-                parts: parsed.parts.unwrap_or(0),
-            });
-        }
-        let message = message(parsed.message).map_err(|reason| PayloadError::Ndjson {
-            line: number,
-            column: 1,
-            reason,
-        })?;
-        let event = LogEvent::new(parsed.id, parsed.timestamp, message)
-            .with_extracted_fields(parsed.extracted_fields);
+    let mut start = 0;
+    let mut number = 0;
+    // The lines, as `str::split_terminator('\n')` gives them.
+    while start < text.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(text.len(), |k| start + k);
+        let line = &text[start..end];
+        start = end + 1;
+        number += 1;
+        let parsed = match scan::ndjson_line(line) {
+            Some(parsed) => parsed,
+            None => parse_line(line, number)?,
+        };
         let same = payloads.last().is_some_and(|p| {
             p.data.owner == parsed.owner
                 && p.data.log_group == parsed.log_group
@@ -175,7 +174,7 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
         });
         match payloads.last_mut() {
             Some(p) if same => {
-                p.data.log_events.push(event);
+                p.data.log_events.push(parsed.event);
                 p.decompressed_len += line.len() + 1;
             }
             _ => payloads.push(Decoded {
@@ -187,7 +186,7 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
                     log_group: parsed.log_group,
                     log_stream: parsed.log_stream,
                     subscription_filters: Vec::new(),
-                    log_events: vec![event],
+                    log_events: vec![parsed.event],
                     policy_level: None,
                     region: parsed.region,
                 },
@@ -202,6 +201,37 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
         });
     }
     Ok(payloads)
+}
+
+/// Reads line `number` with serde_json: the lines the fast parser gives up on, for the error and
+/// its column or for the rare valid line it does not take.
+fn parse_line(line: &str, number: usize) -> Result<NdjsonLine<'_>, PayloadError> {
+    let parsed: Line<'_> = serde_json::from_str(line).map_err(|e| PayloadError::Ndjson {
+        line: number,
+        column: e.column(),
+        reason: strip_position(&e),
+    })?;
+    if parsed.part.is_some() || parsed.parts.is_some() {
+        return Err(PayloadError::SplitEvent {
+            line: number,
+            id: parsed.id.to_string(),
+            part: parsed.part.unwrap_or(0),
+            parts: parsed.parts.unwrap_or(0),
+        });
+    }
+    let message = message(parsed.message).map_err(|reason| PayloadError::Ndjson {
+        line: number,
+        column: 1,
+        reason,
+    })?;
+    Ok(NdjsonLine {
+        owner: parsed.owner,
+        log_group: parsed.log_group,
+        log_stream: parsed.log_stream,
+        region: parsed.region,
+        event: LogEvent::new(parsed.id, parsed.timestamp, message)
+            .with_extracted_fields(parsed.extracted_fields),
+    })
 }
 
 /// A message from its JSON string as written: borrowed when it has no escapes, kept escaped when
@@ -404,6 +434,103 @@ mod tests {
         assert_eq!(e, PayloadError::EmptyGzip);
         let e = decoder.decode_record(b"H4sI*").unwrap_err();
         assert!(matches!(e, PayloadError::Base64 { .. }), "{e}");
+    }
+
+    /// Every variant of `base` with one byte replaced, removed or doubled (a deterministic sample).
+    fn variants(base: &str, n: usize) -> Vec<String> {
+        let bytes = base.as_bytes();
+        let specials = b"\"\\{}[]:, 0-9nu/\t\n";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut out = Vec::new();
+        for k in 0..n {
+            let at = (crate::json::xorshift(&mut state) as usize) % bytes.len();
+            let mut b = bytes.to_vec();
+            match k % 3 {
+                0 => {
+                    b[at] = specials[(crate::json::xorshift(&mut state) as usize) % specials.len()]
+                }
+                1 => {
+                    b.remove(at);
+                }
+                _ => b.insert(at, b[at]),
+            }
+            if let Ok(s) = String::from_utf8(b) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_fast_ndjson_line_parser_reads_what_serde_json_reads_or_gives_up() {
+        let lines = [
+            r#"{"owner":"1","logGroup":"/ecs/a","logStream":"s","id":"3","timestamp":5,"message":"plain","region":"eu-west-1","ecs":{"cluster":"c","tags":[1,2.5,true,null]}}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":3,"timestamp":-5,"message":"a \"q\" \\ \n b"}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"\u00e9\/\ud83d\ude00","region":null}"#,
+            r#" { "message" : "m" , "timestamp" : 0 , "id" : "x" , "logStream" : "s\"s" , "logGroup" : "g" , "owner" : "1" } "#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"m","extractedFields":{"@aws.account":"1","@aws.region":"us-east-1"}}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"m","extractedFields":null,"part":null,"parts":null}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"m","part":1,"parts":2}"#,
+            r#"{"owner":"1","owner":"2","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"m"}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"m","part":null,"part":null}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5.0,"message":"m"}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":7}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"\ud800"}"#,
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"m"} x"#,
+        ];
+        let (mut fast_taken, mut total) = (0, 0);
+        for base in lines {
+            for line in std::iter::once(base.to_owned()).chain(variants(base, 400)) {
+                let slow = parse_line(&line, 1);
+                total += usize::from(slow.is_ok());
+                let Some(fast) = scan::ndjson_line(&line) else {
+                    continue;
+                };
+                fast_taken += 1;
+                let slow =
+                    slow.unwrap_or_else(|e| panic!("fast took, serde refused ({e}): {line}"));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+            }
+        }
+        // The lines logrelay writes go the fast way.
+        for base in &lines[..6] {
+            assert!(scan::ndjson_line(base).is_some(), "{base}");
+        }
+        for base in &lines[6..] {
+            assert!(scan::ndjson_line(base).is_none(), "{base}");
+        }
+        // Most valid variants too (the others have a number that is not an integer, `\/`, ...).
+        assert!(fast_taken * 10 > total * 8, "{fast_taken} of {total} valid");
+    }
+
+    #[test]
+    fn the_fast_kinesis_event_parser_reads_what_serde_json_reads_or_gives_up() {
+        let events = [
+            r#"{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"k","sequenceNumber":"4959","data":"SGk=","approximateArrivalTimestamp":1545084650.987},"eventSource":"aws:kinesis","eventID":"shardId-000000000006:4959"},{"kinesis":{"sequenceNumber":"4960","data":"SGVsbG8="},"eventID":null}]}"#,
+            r#" { "Records" : [ ] , "other" : { "a" : [ 1 , "b" ] } } "#,
+            r#"{"Records":[{"kinesis":{"partitionKey":"k\"","sequenceNumber":"1","data":"SGk\/"}}]}"#,
+            r#"{"Records":[{"kinesis":{"sequenceNumber":"1","data":"SGk=","data":"SGk="}}]}"#,
+            r#"{"Records":[{"kinesis":{"sequenceNumber":"1"}}]}"#,
+            r#"{"Records":[{"kinesis":{"sequenceNumber":"1","partitionKey":null,"data":"SGk="}}]}"#,
+        ];
+        let (mut fast_taken, mut total) = (0, 0);
+        for base in events {
+            for event in std::iter::once(base.to_owned()).chain(variants(base, 400)) {
+                let slow: Result<KinesisEvent<'_>, _> = serde_json::from_str(&event);
+                total += usize::from(slow.is_ok());
+                let Some(fast) = scan::kinesis_event(&event) else {
+                    continue;
+                };
+                fast_taken += 1;
+                let slow =
+                    slow.unwrap_or_else(|e| panic!("fast took, serde refused ({e}): {event}"));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{event}");
+            }
+        }
+        assert!(scan::kinesis_event(events[0]).is_some());
+        assert!(scan::kinesis_event(events[1]).is_some());
+        // Most valid variants too (the others have a number that is not an integer, `\/`, ...).
+        assert!(fast_taken * 10 > total * 8, "{fast_taken} of {total} valid");
     }
 
     #[test]

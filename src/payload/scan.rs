@@ -14,7 +14,12 @@
 //! top-level array — and the caller then parses with `serde_json`, which either reports the error
 //! with its line and column or accepts the document. So it never decides what is valid: it only
 //! accepts documents `serde_json` accepts, with the same result.
+//!
+//! The same scanner reads the hub's input on the same terms: the Kinesis event
+//! ([`kinesis_event`]: the record data, base64 of up to 6 MB, found 64 bytes at a time) and the
+//! lines of logrelay's `ndjson` records ([`ndjson_line`]).
 
+use super::kinesis::{KinesisEvent, KinesisEventRecord, KinesisRecord};
 use super::{EventId, ExtractedFields, LogEvent, LogsData, Message, MessageType, RawEvent};
 use crate::json::classify::find_special;
 use crate::json::string_end;
@@ -122,6 +127,117 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData
         log_events,
         policy_level: policy_level.flatten(),
         region: None,
+    })
+}
+
+/// Parses a Kinesis Lambda event (see [`super::kinesis::parse_event`]): `Records`, and in each
+/// record `kinesis.sequenceNumber`, `kinesis.partitionKey`, `kinesis.data` and `eventID`, other
+/// members skipped. Gives up on escapes in these strings, as on anything unusual.
+pub(super) fn kinesis_event(text: &str) -> Option<KinesisEvent<'_>> {
+    let mut s = Scanner {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+    };
+    let mut records = None;
+    s.ws();
+    s.object(|s, key| {
+        if key == b"Records" {
+            once(&mut records)?;
+            records = Some(s.array(Scanner::kinesis_event_record)?);
+        } else {
+            s.skip_value(0)?;
+        }
+        Some(())
+    })?;
+    s.ws();
+    if s.i != s.b.len() {
+        return None;
+    }
+    Some(KinesisEvent { records: records? })
+}
+
+/// One line of an `ndjson` record (see [`super::kinesis`]): the event and where it comes from.
+#[derive(Debug)]
+pub(super) struct NdjsonLine<'a> {
+    pub owner: Cow<'a, str>,
+    pub log_group: Cow<'a, str>,
+    pub log_stream: Cow<'a, str>,
+    pub region: Option<Cow<'a, str>>,
+    pub event: LogEvent<'a>,
+}
+
+/// Parses one `ndjson` line (without its line break). Members other than the event's, its
+/// origin's and `part`/`parts` (the enrichment) are skipped; gives up on a line with `part` or
+/// `parts` (a fragment of an event, which the caller refuses with its id).
+pub(super) fn ndjson_line(line: &str) -> Option<NdjsonLine<'_>> {
+    let mut s = Scanner {
+        text: line,
+        b: line.as_bytes(),
+        i: 0,
+    };
+    let (mut owner, mut group, mut stream, mut region) = (None, None, None, None);
+    let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
+    let (mut part, mut parts) = (None, None);
+    s.ws();
+    s.object(|s, key| {
+        match key {
+            b"owner" => {
+                once(&mut owner)?;
+                owner = Some(s.string_value()?);
+            }
+            b"logGroup" => {
+                once(&mut group)?;
+                group = Some(s.string_value()?);
+            }
+            b"logStream" => {
+                once(&mut stream)?;
+                stream = Some(s.string_value()?);
+            }
+            b"region" => {
+                once(&mut region)?;
+                region = Some(s.null_or(Scanner::string_value)?);
+            }
+            b"id" => {
+                once(&mut id)?;
+                id = Some(s.event_id()?);
+            }
+            b"timestamp" => {
+                once(&mut timestamp)?;
+                timestamp = Some(s.integer()?);
+            }
+            b"message" => {
+                once(&mut message)?;
+                let t = s.long_string()?;
+                message = Some(s.owned_message(t)?);
+            }
+            b"extractedFields" => {
+                once(&mut extracted)?;
+                extracted = Some(s.extracted_fields()?);
+            }
+            // A fragment of an event: serde_json's reading of the line names it.
+            b"part" => {
+                once(&mut part)?;
+                part = Some(s.literal(b"null")?);
+            }
+            b"parts" => {
+                once(&mut parts)?;
+                parts = Some(s.literal(b"null")?);
+            }
+            _ => s.skip_value(0)?,
+        }
+        Some(())
+    })?;
+    s.ws();
+    if s.i != s.b.len() {
+        return None;
+    }
+    Some(NdjsonLine {
+        owner: owner?,
+        log_group: group?,
+        log_stream: stream?,
+        region: region.flatten(),
+        event: LogEvent::new(id?, timestamp?, message?).with_extracted_fields(extracted.flatten()),
     })
 }
 
@@ -457,6 +573,152 @@ impl<'a> Scanner<'a> {
                 message: raw,
                 members: None,
             },
+        })
+    }
+
+    /// An object: `member` is called with each key, the scanner at its value, and reads the value.
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.key()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            member(self, key)?;
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// An array of values that `item` reads.
+    fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        self.eat(b'[')?;
+        self.ws();
+        let mut v = Vec::new();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(v);
+        }
+        loop {
+            v.push(item(self)?);
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b']' => return Some(v),
+                _ => return None,
+            }
+        }
+    }
+
+    /// `null` as `None`, else the value `value` reads.
+    fn null_or<T>(&mut self, value: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.b.get(self.i..self.i + 4) == Some(b"null") {
+            self.i += 4;
+            Some(None)
+        } else {
+            value(self).map(Some)
+        }
+    }
+
+    /// An event id: a string, or an integer as CloudWatch Logs' test payloads have it.
+    fn event_id(&mut self) -> Option<EventId<'a>> {
+        Some(if self.peek()? == b'"' {
+            EventId::Str(self.string_value()?)
+        } else {
+            EventId::Int(self.unsigned()?)
+        })
+    }
+
+    /// An event's `extractedFields` value (`null` included), as its deserializer reads it.
+    fn extracted_fields(&mut self) -> Option<Option<ExtractedFields<'a>>> {
+        let start = self.i;
+        self.skip_value(0)?;
+        let raw = self.text.get(start..self.i)?;
+        ExtractedFields::from_json(Cow::Borrowed(raw)).ok()
+    }
+
+    /// A message with no arena: borrowed when it has no escapes, kept escaped when its escapes
+    /// are two-byte ones, unescaped into its own string otherwise.
+    fn owned_message(&self, t: StrTok) -> Option<Message<'a>> {
+        let raw = self.text.get(t.start..t.end)?;
+        if !t.escaped {
+            return Some(Message::Text(Cow::Borrowed(raw)));
+        }
+        if t.simple {
+            return Some(Message::Escaped(EscapedStr::new_unchecked(raw)));
+        }
+        let mut text = String::with_capacity(raw.len());
+        unescape(raw, &mut text)?;
+        Some(Message::Text(Cow::Owned(text)))
+    }
+
+    /// A string without escapes, found 64 bytes at a time: for long values such as record data.
+    fn plain_long_string(&mut self) -> Option<&'a str> {
+        let t = self.long_string()?;
+        if t.escaped {
+            return None;
+        }
+        self.text.get(t.start..t.end)
+    }
+
+    /// One record of a Kinesis event.
+    fn kinesis_event_record(&mut self) -> Option<KinesisEventRecord<'a>> {
+        let mut kinesis = None;
+        let mut event_id = None;
+        self.object(|s, key| {
+            match key {
+                b"kinesis" => {
+                    once(&mut kinesis)?;
+                    kinesis = Some(s.kinesis_record()?);
+                }
+                b"eventID" => {
+                    once(&mut event_id)?;
+                    event_id = Some(s.null_or(Scanner::string_value)?);
+                }
+                _ => s.skip_value(0)?,
+            }
+            Some(())
+        })?;
+        Some(KinesisEventRecord {
+            kinesis: kinesis?,
+            event_id: event_id.flatten(),
+        })
+    }
+
+    /// The `kinesis` member of a record of a Kinesis event.
+    fn kinesis_record(&mut self) -> Option<KinesisRecord<'a>> {
+        let (mut sequence_number, mut partition_key, mut data) = (None, None, None);
+        self.object(|s, key| {
+            match key {
+                b"sequenceNumber" => {
+                    once(&mut sequence_number)?;
+                    sequence_number = Some(s.string_value()?);
+                }
+                b"partitionKey" => {
+                    once(&mut partition_key)?;
+                    partition_key = Some(s.string_value()?);
+                }
+                b"data" => {
+                    once(&mut data)?;
+                    data = Some(Cow::Borrowed(s.plain_long_string()?));
+                }
+                _ => s.skip_value(0)?,
+            }
+            Some(())
+        })?;
+        Some(KinesisRecord {
+            sequence_number: sequence_number?,
+            partition_key: partition_key.unwrap_or_default(),
+            data: data?,
         })
     }
 
