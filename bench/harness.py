@@ -25,6 +25,7 @@ Start-up is timed on a one-event payload with hyperfine when it is installed (a 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
 import glob
 import json
@@ -83,6 +84,40 @@ class Sample:
     sys_s: float
     max_rss_kb: int
     stdout: str
+
+
+# Lambda developer guide, "Lambda quotas": 6 MB of invocation payload for a synchronous invocation,
+# which is how an event source mapping invokes the hub.
+INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
+# The central stack's default HubBatchSize (deploy/central.yaml).
+HUB_BATCH_SIZE = 500
+
+
+def kinesis_event(records: list[bytes]) -> bytes:
+    """A Kinesis Lambda event of these record data, as an event source mapping delivers it."""
+    out = []
+    for n, data in enumerate(records):
+        seq = f"{n + 1:056d}"
+        out.append({"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "k", "sequenceNumber": seq,
+                                "data": base64.b64encode(data).decode("ascii"),
+                                "approximateArrivalTimestamp": 1.7e9},
+                    "eventSource": "aws:kinesis", "eventID": f"shardId-000000000000:{seq}"})
+    return json.dumps({"Records": out}).encode("ascii")
+
+
+def write_kinesis_events(records: list[bytes], directory: str) -> tuple[list[str], int]:
+    """Kinesis event files of as many records as one hub invocation takes (the 6 MB invocation
+    payload, at most the batch size); returns (files, records per file)."""
+    os.makedirs(directory)
+    mean = sum(len(r) for r in records) / len(records)
+    per = max(1, min(HUB_BATCH_SIZE, int(INVOKE_PAYLOAD_BYTES * 0.95 / (mean * 4 / 3 + 300))))
+    files = []
+    for i in range(0, len(records), per):
+        path = os.path.join(directory, f"k{i // per:05d}.json")
+        with open(path, "wb") as f:
+            f.write(kinesis_event(records[i:i + per]))
+        files.append(path)
+    return files, per
 
 
 def run_once(cmd: list[str], cpu: str, scratch: str) -> Sample:

@@ -154,6 +154,7 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
         offset: e.valid_up_to(),
     })?;
     let mut payloads: Vec<Decoded<'_>> = Vec::new();
+    let mut reader = scan::NdjsonReader::default();
     let mut start = 0;
     let mut number = 0;
     // The lines, as `str::split_terminator('\n')` gives them.
@@ -162,7 +163,7 @@ pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError
         let line = &text[start..end];
         start = end + 1;
         number += 1;
-        let parsed = match scan::ndjson_line(line) {
+        let parsed = match reader.line(line) {
             Some(parsed) => parsed,
             None => parse_line(line, number)?,
         };
@@ -483,7 +484,15 @@ mod tests {
             for line in std::iter::once(base.to_owned()).chain(variants(base, 400)) {
                 let slow = parse_line(&line, 1);
                 total += usize::from(slow.is_ok());
-                let Some(fast) = scan::ndjson_line(&line) else {
+                // After the base line too: what the reader keeps of a line, read again.
+                let mut reader = scan::NdjsonReader::default();
+                if let Some(fast) = reader.line(base).and(reader.line(&line)) {
+                    let slow = slow
+                        .as_ref()
+                        .unwrap_or_else(|e| panic!("fast took, serde refused ({e}): {line}"));
+                    assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+                }
+                let Some(fast) = scan::NdjsonReader::default().line(&line) else {
                     continue;
                 };
                 fast_taken += 1;
@@ -495,9 +504,11 @@ mod tests {
         // The lines logrelay writes go the fast way.
         for base in &lines[..6] {
             assert!(scan::ndjson_line(base).is_some(), "{base}");
+            assert!(scan::NdjsonReader::default().line(base).is_some(), "{base}");
         }
         for base in &lines[6..] {
             assert!(scan::ndjson_line(base).is_none(), "{base}");
+            assert!(scan::NdjsonReader::default().line(base).is_none(), "{base}");
         }
         // Most valid variants too (the others have a number that is not an integer, `\/`, ...).
         assert!(fast_taken * 10 > total * 8, "{fast_taken} of {total} valid");

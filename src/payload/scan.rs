@@ -60,7 +60,7 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData
             s.ws();
             match key {
                 b"messageType" => {
-                    once(&mut message_type)?;
+                    once(&message_type)?;
                     let t = s.string_value()?;
                     message_type = Some(match t.as_ref() {
                         "DATA_MESSAGE" => MessageType::DataMessage,
@@ -69,27 +69,27 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData
                     });
                 }
                 b"owner" => {
-                    once(&mut owner)?;
+                    once(&owner)?;
                     owner = Some(s.string_value()?);
                 }
                 b"logGroup" => {
-                    once(&mut log_group)?;
+                    once(&log_group)?;
                     log_group = Some(s.string_value()?);
                 }
                 b"logStream" => {
-                    once(&mut log_stream)?;
+                    once(&log_stream)?;
                     log_stream = Some(s.string_value()?);
                 }
                 b"subscriptionFilters" => {
-                    once(&mut filters)?;
+                    once(&filters)?;
                     filters = Some(s.string_array()?);
                 }
                 b"logEvents" => {
-                    once(&mut events)?;
+                    once(&events)?;
                     events = Some(s.events(arena, &mut fixups)?);
                 }
                 b"policyLevel" => {
-                    once(&mut policy_level)?;
+                    once(&policy_level)?;
                     policy_level = Some(if s.b.get(s.i..s.i + 4) == Some(b"null") {
                         s.i += 4;
                         None
@@ -143,7 +143,7 @@ pub(super) fn kinesis_event(text: &str) -> Option<KinesisEvent<'_>> {
     s.ws();
     s.object(|s, key| {
         if key == b"Records" {
-            once(&mut records)?;
+            once(&records)?;
             records = Some(s.array(Scanner::kinesis_event_record)?);
         } else {
             s.skip_value(0)?;
@@ -171,78 +171,177 @@ pub(super) struct NdjsonLine<'a> {
 /// origin's and `part`/`parts` (the enrichment) are skipped; gives up on a line with `part` or
 /// `parts` (a fragment of an event, which the caller refuses with its id).
 pub(super) fn ndjson_line(line: &str) -> Option<NdjsonLine<'_>> {
-    let mut s = Scanner {
-        text: line,
-        b: line.as_bytes(),
-        i: 0,
-    };
-    let (mut owner, mut group, mut stream, mut region) = (None, None, None, None);
-    let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
-    let (mut part, mut parts) = (None, None);
+    let mut s = Scanner::new(line);
+    let mut f = LineFields::default();
     s.ws();
-    s.object(|s, key| {
-        match key {
-            b"owner" => {
-                once(&mut owner)?;
-                owner = Some(s.string_value()?);
-            }
-            b"logGroup" => {
-                once(&mut group)?;
-                group = Some(s.string_value()?);
-            }
-            b"logStream" => {
-                once(&mut stream)?;
-                stream = Some(s.string_value()?);
-            }
-            b"region" => {
-                once(&mut region)?;
-                region = Some(s.null_or(Scanner::string_value)?);
-            }
-            b"id" => {
-                once(&mut id)?;
-                id = Some(s.event_id()?);
-            }
-            b"timestamp" => {
-                once(&mut timestamp)?;
-                timestamp = Some(s.integer()?);
-            }
-            b"message" => {
-                once(&mut message)?;
-                let t = s.long_string()?;
-                message = Some(s.owned_message(t)?);
-            }
-            b"extractedFields" => {
-                once(&mut extracted)?;
-                extracted = Some(s.extracted_fields()?);
-            }
-            // A fragment of an event: serde_json's reading of the line names it.
-            b"part" => {
-                once(&mut part)?;
-                part = Some(s.literal(b"null")?);
-            }
-            b"parts" => {
-                once(&mut parts)?;
-                parts = Some(s.literal(b"null")?);
-            }
-            _ => s.skip_value(0)?,
-        }
-        Some(())
-    })?;
+    s.object(|s, key| f.member(s, key))?;
     s.ws();
     if s.i != s.b.len() {
         return None;
     }
-    Some(NdjsonLine {
-        owner: owner?,
-        log_group: group?,
-        log_stream: stream?,
-        region: region.flatten(),
-        event: LogEvent::new(id?, timestamp?, message?).with_extracted_fields(extracted.flatten()),
-    })
+    f.finish()
+}
+
+/// Reads the lines of one `ndjson` record in order. A line in the form `forward::ndjson` writes —
+/// `{"owner":…,"logGroup":…,"logStream":…,"id":…,"timestamp":…,"message":…` then the other
+/// members — is read with what the line before it shared: where it starts with the same origin
+/// members, byte for byte, or ends with the same members after the message, those are not read
+/// again (the same bytes read the same way; a record's lines usually share both). Any other line
+/// goes to [`ndjson_line`].
+#[derive(Default)]
+pub(super) struct NdjsonReader<'a> {
+    /// The last origin read: its text (`{"owner":…,"logStream":…,`) and values.
+    origin: Option<(&'a str, [Cow<'a, str>; 3])>,
+    /// The last members after a message read: their text (from the closing quote's next byte to
+    /// the end of the line) and what they held (`region`, `extractedFields`).
+    tail: Option<(&'a str, Tail<'a>)>,
+}
+
+/// What the members after a message held: `region` and `extractedFields`.
+type Tail<'a> = (Option<Cow<'a, str>>, Option<ExtractedFields<'a>>);
+
+impl<'a> NdjsonReader<'a> {
+    /// Parses the next line (without its line break); `None` where [`ndjson_line`] gives up.
+    pub(super) fn line(&mut self, line: &'a str) -> Option<NdjsonLine<'a>> {
+        self.written_form(line).or_else(|| ndjson_line(line))
+    }
+
+    fn written_form(&mut self, line: &'a str) -> Option<NdjsonLine<'a>> {
+        let mut s = Scanner::new(line);
+        let mut f = LineFields::default();
+        match &self.origin {
+            Some((text, [owner, group, stream])) if line.starts_with(text) => {
+                s.i = text.len();
+                f.owner = Some(owner.clone());
+                f.log_group = Some(group.clone());
+                f.log_stream = Some(stream.clone());
+            }
+            _ => {
+                s.literal(b"{\"owner\":")?;
+                let owner = s.string_value()?;
+                s.literal(b",\"logGroup\":")?;
+                let group = s.string_value()?;
+                s.literal(b",\"logStream\":")?;
+                let stream = s.string_value()?;
+                s.eat(b',')?;
+                self.origin = Some((
+                    line.get(..s.i)?,
+                    [owner.clone(), group.clone(), stream.clone()],
+                ));
+                f.owner = Some(owner);
+                f.log_group = Some(group);
+                f.log_stream = Some(stream);
+            }
+        }
+        s.literal(b"\"id\":")?;
+        f.id = Some(s.event_id()?);
+        s.literal(b",\"timestamp\":")?;
+        f.timestamp = Some(s.integer()?);
+        s.literal(b",\"message\":")?;
+        let t = s.long_string()?;
+        f.message = Some(s.owned_message(t)?);
+        let tail = line.get(s.i..)?;
+        match &self.tail {
+            Some((text, (region, extracted))) if *text == tail => {
+                f.region = Some(region.clone());
+                f.extracted = Some(extracted.clone());
+            }
+            _ => {
+                s.object_rest(|s, key| f.member(s, key))?;
+                s.ws();
+                if s.i != s.b.len() {
+                    return None;
+                }
+                self.tail = Some((
+                    tail,
+                    (f.region.clone().flatten(), f.extracted.clone().flatten()),
+                ));
+            }
+        }
+        f.finish()
+    }
+}
+
+/// The members of an `ndjson` line read so far.
+#[derive(Default)]
+struct LineFields<'a> {
+    owner: Option<Cow<'a, str>>,
+    log_group: Option<Cow<'a, str>>,
+    log_stream: Option<Cow<'a, str>>,
+    region: Option<Option<Cow<'a, str>>>,
+    id: Option<EventId<'a>>,
+    timestamp: Option<i64>,
+    message: Option<Message<'a>>,
+    extracted: Option<Option<ExtractedFields<'a>>>,
+    part: Option<()>,
+    parts: Option<()>,
+}
+
+impl<'a> LineFields<'a> {
+    /// Reads the value of member `key`.
+    fn member(&mut self, s: &mut Scanner<'a>, key: &[u8]) -> Option<()> {
+        match key {
+            b"owner" => {
+                once(&self.owner)?;
+                self.owner = Some(s.string_value()?);
+            }
+            b"logGroup" => {
+                once(&self.log_group)?;
+                self.log_group = Some(s.string_value()?);
+            }
+            b"logStream" => {
+                once(&self.log_stream)?;
+                self.log_stream = Some(s.string_value()?);
+            }
+            b"region" => {
+                once(&self.region)?;
+                self.region = Some(s.null_or(Scanner::string_value)?);
+            }
+            b"id" => {
+                once(&self.id)?;
+                self.id = Some(s.event_id()?);
+            }
+            b"timestamp" => {
+                once(&self.timestamp)?;
+                self.timestamp = Some(s.integer()?);
+            }
+            b"message" => {
+                once(&self.message)?;
+                let t = s.long_string()?;
+                self.message = Some(s.owned_message(t)?);
+            }
+            b"extractedFields" => {
+                once(&self.extracted)?;
+                self.extracted = Some(s.extracted_fields()?);
+            }
+            // A fragment of an event: serde_json's reading of the line names it.
+            b"part" => {
+                once(&self.part)?;
+                self.part = Some(s.literal(b"null")?);
+            }
+            b"parts" => {
+                once(&self.parts)?;
+                self.parts = Some(s.literal(b"null")?);
+            }
+            _ => s.skip_value(0)?,
+        }
+        Some(())
+    }
+
+    fn finish(self) -> Option<NdjsonLine<'a>> {
+        Some(NdjsonLine {
+            owner: self.owner?,
+            log_group: self.log_group?,
+            log_stream: self.log_stream?,
+            region: self.region.flatten(),
+            event: LogEvent::new(self.id?, self.timestamp?, self.message?)
+                .with_extracted_fields(self.extracted.flatten()),
+        })
+    }
 }
 
 /// `None` when the field was already seen (serde reports a duplicate field).
-fn once<T>(slot: &mut Option<T>) -> Option<()> {
+fn once<T>(slot: &Option<T>) -> Option<()> {
     match slot {
         Some(_) => None,
         None => Some(()),
@@ -266,6 +365,14 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Self {
+        Scanner {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -528,7 +635,7 @@ impl<'a> Scanner<'a> {
                 self.ws();
                 match key {
                     b"id" => {
-                        once(&mut id)?;
+                        once(&id)?;
                         id = Some(if self.peek()? == b'"' {
                             EventId::Str(self.string_value()?)
                         } else {
@@ -536,16 +643,16 @@ impl<'a> Scanner<'a> {
                         });
                     }
                     b"timestamp" => {
-                        once(&mut timestamp)?;
+                        once(&timestamp)?;
                         timestamp = Some(self.integer()?);
                     }
                     b"message" => {
-                        once(&mut message)?;
+                        once(&message)?;
                         let t = self.long_string()?;
                         message = Some(self.message(t, arena, fixups, index)?);
                     }
                     b"extractedFields" => {
-                        once(&mut extracted)?;
+                        once(&extracted)?;
                         let start = self.i;
                         self.skip_value(0)?;
                         let raw = self.text.get(start..self.i)?;
@@ -577,13 +684,31 @@ impl<'a> Scanner<'a> {
     }
 
     /// An object: `member` is called with each key, the scanner at its value, and reads the value.
-    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+    fn object(&mut self, member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
+        self.members(member)
+    }
+
+    /// The rest of an object after a member's value: `}`, or `,` and more members.
+    fn object_rest(&mut self, member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+        self.ws();
+        match self.next()? {
+            b'}' => Some(()),
+            b',' => {
+                self.ws();
+                self.members(member)
+            }
+            _ => None,
+        }
+    }
+
+    /// Members up to the end of the object, from the first key.
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         loop {
             let key = self.key()?;
             self.ws();
@@ -677,11 +802,11 @@ impl<'a> Scanner<'a> {
         self.object(|s, key| {
             match key {
                 b"kinesis" => {
-                    once(&mut kinesis)?;
+                    once(&kinesis)?;
                     kinesis = Some(s.kinesis_record()?);
                 }
                 b"eventID" => {
-                    once(&mut event_id)?;
+                    once(&event_id)?;
                     event_id = Some(s.null_or(Scanner::string_value)?);
                 }
                 _ => s.skip_value(0)?,
@@ -700,15 +825,15 @@ impl<'a> Scanner<'a> {
         self.object(|s, key| {
             match key {
                 b"sequenceNumber" => {
-                    once(&mut sequence_number)?;
+                    once(&sequence_number)?;
                     sequence_number = Some(s.string_value()?);
                 }
                 b"partitionKey" => {
-                    once(&mut partition_key)?;
+                    once(&partition_key)?;
                     partition_key = Some(s.string_value()?);
                 }
                 b"data" => {
-                    once(&mut data)?;
+                    once(&data)?;
                     data = Some(Cow::Borrowed(s.plain_long_string()?));
                 }
                 _ => s.skip_value(0)?,
