@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import math
 import json
 import subprocess
 import sys
@@ -95,3 +96,45 @@ def test_stub_counts_kinesis_billing_units_and_putmetricdata_calls(stub):
     assert stats["ingest_kb"] == 1 + 1 + 2 + 30
     assert stats["put_payload_units"] == 1 + 1 + 1 + 2
     assert stats["put_metric_data_calls"] == 1 and stats["datums"] == 2
+
+
+def test_hub_billed_duration_stretches_cpu_to_the_hubs_256_mb_share():
+    # 4 invocations, 0.2 s wall of which 0.04 s CPU: 40 ms waiting + 10 ms CPU each, the CPU
+    # milliseconds taking 1769/256 as long at 256 MB.
+    s = harness.Sample(wall_s=0.20, user_s=0.03, sys_s=0.01, max_rss_kb=0, stdout="")
+    assert cost.HUB_MEMORY_MB == 256
+    assert cost.hub_billed_ms(s, 4) == math.ceil(40 + 10 * 1769 / 256)
+
+
+def test_kinesis_event_files_hold_what_one_invocation_takes(tmp_path):
+    records = [bytes([i % 256]) * 40_000 for i in range(400)]
+    files, per = harness.write_kinesis_events(records, str(tmp_path / "k"))
+    # 40 kB records, base64 and JSON around them: about 112 per 6 MB invocation payload.
+    assert 100 <= per <= 120 and len(files) == math.ceil(400 / per)
+    back = []
+    for f in files:
+        assert Path(f).stat().st_size <= harness.INVOKE_PAYLOAD_BYTES
+        back += [base64.b64decode(r["kinesis"]["data"]) for r in json.loads(Path(f).read_text())["Records"]]
+    assert back == records
+    files, per = harness.write_kinesis_events([b"x"] * 1200, str(tmp_path / "small"))
+    assert per == harness.HUB_BATCH_SIZE and len(files) == 3
+
+
+def test_the_topologies_pay_the_stream_once_when_both_run():
+    usd_src = {"lambda_requests": 1.0, "lambda_duration": 2.0, "put_metric_data": 0.0, "emf_ingestion": 0.5,
+               "kds_on_demand_data": 10.0, "kds_provisioned_ppu": 0.2}
+    usd_src["total_on_demand"] = 13.5
+    usd_src["total_provisioned"] = 3.7
+    src = {"set": "small", "format": "cwl", "metrics": "emf", "usd_per_tb": usd_src}
+    usd_hub = {"kds_on_demand_data": 10.0, "kds_on_demand_retrieval": 5.0, "kds_provisioned_ppu": 0.2,
+               "hub_requests": 0.01, "hub_duration": 0.04, "hub_emf_ingestion": 0.5}
+    usd_hub["total_on_demand"] = 15.55
+    usd_hub["total_provisioned"] = 0.75
+    hub = {"set": "small", "events_per_payload": 500, "invocations": 10, "uncompressed_bytes": 10**12,
+           "billed_ms": 12, "records_per_invocation": 143, "usd_per_tb": usd_hub}
+    lines = cost.topology_lines([src], [hub])
+    rows = [l for l in lines if l.startswith("| 500 |")]
+    assert [r.split(" | ")[1] for r in rows] == ["source functions", "hub (CloudWatch Logs destinations)", "both"]
+    assert "**$13.50**" in rows[0] and "**$15.55**" in rows[1]
+    # Both: the source functions' total, plus the hub's reads, Lambda and EMF (the data in once).
+    assert "**$19.05**" in rows[2] and "**$4.25**" in rows[2]
