@@ -71,7 +71,7 @@ pub struct KinesisRecord<'a> {
 pub fn parse_event(event_json: &[u8]) -> Result<KinesisEvent<'_>, PayloadError> {
     // The fast parser first; serde_json when it gives up (for the error and its position, or for
     // the rare valid event the fast parser does not take).
-    if let Some(event) = std::str::from_utf8(event_json)
+    if let Some(event) = simdutf8::basic::from_utf8(event_json)
         .ok()
         .and_then(scan::kinesis_event)
     {
@@ -150,9 +150,7 @@ struct Line<'a> {
 /// Parses ndjson record data into payloads (consecutive lines of one owner, group, stream and
 /// Region), each event with its `extractedFields`.
 pub(super) fn parse_ndjson(data: &[u8]) -> Result<Vec<Decoded<'_>>, PayloadError> {
-    let text = std::str::from_utf8(data).map_err(|e| PayloadError::Utf8 {
-        offset: e.valid_up_to(),
-    })?;
+    let text = super::parse::utf8(data)?;
     let mut payloads: Vec<Decoded<'_>> = Vec::new();
     let mut reader = scan::NdjsonReader::default();
     let mut start = 0;

@@ -10,9 +10,7 @@ pub(super) fn parse<'a>(
     json: &'a [u8],
     unescaped: &'a mut String,
 ) -> Result<LogsData<'a>, PayloadError> {
-    let text = std::str::from_utf8(json).map_err(|e| PayloadError::Utf8 {
-        offset: e.valid_up_to(),
-    })?;
+    let text = utf8(json)?;
     shrink_string(unescaped);
     if let Some(data) = scan::parse(text, unescaped) {
         return Ok(data);
@@ -23,6 +21,16 @@ pub(super) fn parse<'a>(
         reason: strip_position(&e),
     })?;
     Ok(data)
+}
+
+/// `bytes` as UTF-8 text, or the offset of the first byte that is not.
+pub(super) fn utf8(bytes: &[u8]) -> Result<&str, PayloadError> {
+    // The SIMD check answers valid or not; std's, only for an invalid document, says where.
+    simdutf8::basic::from_utf8(bytes).or_else(|_| {
+        std::str::from_utf8(bytes).map_err(|e| PayloadError::Utf8 {
+            offset: e.valid_up_to(),
+        })
+    })
 }
 
 fn shrink_string(buf: &mut String) {
