@@ -512,6 +512,68 @@ mod tests {
         assert!(fast_taken * 10 > total * 8, "{fast_taken} of {total} valid");
     }
 
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        /// Lines as any JSON writer could write them: any text in the members (quotes, control
+        /// characters, non-ASCII), members in any order, with or without the optional ones, and
+        /// enrichment values of any shape. The reader, alone and after the line before, takes
+        /// what serde_json takes, with the same result.
+        #[test]
+        fn ndjson_lines_of_any_text_read_as_serde_json_reads_them(
+            owner in "\\PC{0,6}|[0-9]{12}",
+            group in "\\PC{0,12}",
+            message in "(\\PC|[\"\\\\\n\t\u{1}\u{7f}/é😀]){0,40}",
+            id in proptest::prop_oneof![
+                "[0-9]{1,56}".prop_map(serde_json::Value::from),
+                proptest::num::u64::ANY.prop_map(serde_json::Value::from),
+            ],
+            timestamp in proptest::num::i64::ANY,
+            region in proptest::option::of("[a-z]{2}-[a-z]+-[0-9]"),
+            extra in proptest::option::of("\\PC{0,8}"),
+            order in proptest::collection::vec(0usize..100, 9),
+            spaced in proptest::bool::ANY,
+        ) {
+            let mut members: Vec<(&str, serde_json::Value)> = vec![
+                ("owner", owner.clone().into()),
+                ("logGroup", group.into()),
+                ("logStream", "s".into()),
+                ("id", id),
+                ("timestamp", timestamp.into()),
+                ("message", message.into()),
+            ];
+            if let Some(r) = region {
+                members.push(("region", r.into()));
+            }
+            if let Some(x) = extra {
+                members.push(("ecs", serde_json::json!({"container": x, "n": [1, 2.5, null]})));
+            }
+            // The written order for most lines, another order for some.
+            if order[0] % 3 == 0 {
+                let keys: Vec<usize> = order.iter().take(members.len()).copied().collect();
+                let mut idx: Vec<usize> = (0..members.len()).collect();
+                idx.sort_by_key(|&i| keys[i]);
+                members = idx.into_iter().map(|i| members[i].clone()).collect();
+            }
+            let sep = if spaced { ", " } else { "," };
+            let body: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("{}:{}", serde_json::to_string(k).unwrap(), v))
+                .collect();
+            let line = format!("{{{}}}", body.join(sep));
+            let slow = parse_line(&line, 1);
+            let mut reader = scan::NdjsonReader::default();
+            for fast in [reader.line(&line), reader.line(&line)].into_iter().flatten() {
+                let slow = slow.as_ref().map_err(|e| e.to_string());
+                prop_assert!(slow.is_ok(), "fast took, serde refused: {line}");
+                prop_assert_eq!(format!("{fast:?}"), format!("{:?}", slow.unwrap()));
+            }
+            // Every line here is valid, and the fast reader takes every one.
+            prop_assert!(slow.is_ok());
+            prop_assert!(scan::NdjsonReader::default().line(&line).is_some(), "gave up: {line}");
+        }
+    }
+
     #[test]
     fn the_fast_kinesis_event_parser_reads_what_serde_json_reads_or_gives_up() {
         let events = [
