@@ -315,6 +315,8 @@ mod tests {
     }
 
     /// The planned requests of `batch` as the SDK would send them: (datums, body bytes) each.
+    /// Uncompressed: the SDK gzips PutMetricData bodies by default, which only makes them smaller,
+    /// and the size estimate does not count on it (`AWS_DISABLE_REQUEST_COMPRESSION` turns it off).
     async fn request_sizes(batch: &MetricBatch, now: i64) -> Vec<(usize, usize)> {
         use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
         let sizes = BodySizes::default();
@@ -323,6 +325,7 @@ mod tests {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
             .endpoint_url("http://127.0.0.1:9")
+            .disable_request_compression(true)
             .interceptor(sizes.clone())
             .build();
         let client = aws_sdk_cloudwatch::Client::from_conf(conf);
