@@ -197,4 +197,43 @@ mod tests {
             Err(ForwardError::InvalidLimits(_))
         ));
     }
+
+    #[test]
+    fn each_zero_limit_is_refused_alone() {
+        let zeros = [
+            BatchLimits {
+                max_records: 0,
+                ..BatchLimits::default()
+            },
+            BatchLimits {
+                max_batch_bytes: 0,
+                ..BatchLimits::default()
+            },
+            BatchLimits {
+                max_record_bytes: 0,
+                ..BatchLimits::default()
+            },
+        ];
+        for limits in zeros {
+            match limits.validate() {
+                Err(ForwardError::InvalidLimits(m)) => {
+                    assert!(m.contains("must be positive"), "{limits:?}: {m}")
+                }
+                other => panic!("{limits:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_limit_equal_to_the_request_limit_is_valid() {
+        // One record may fill a whole request.
+        let limits = BatchLimits {
+            max_records: 10,
+            max_batch_bytes: 50,
+            max_record_bytes: 50,
+        };
+        assert!(limits.validate().is_ok());
+        let r = [rec(50), rec(50), rec(20), rec(30)];
+        assert_eq!(plan_batches(&r, &limits).unwrap(), vec![0..1, 1..2, 2..4]);
+    }
 }

@@ -591,6 +591,36 @@ mod tests {
     }
 
     #[test]
+    fn stream_arn_limits_hold_at_their_bounds() {
+        // 128 characters is the longest stream name (Kinesis API reference, StreamName).
+        let longest = format!(
+            "arn:aws:kinesis:eu-west-1:999988887777:stream/{}",
+            "n".repeat(128)
+        );
+        assert_eq!(StreamArn::parse(&longest).unwrap().name().len(), 128);
+        for (arn, why) in [
+            (
+                format!(
+                    "arn:aws:kinesis:eu-west-1:999988887777:stream/{}",
+                    "n".repeat(129)
+                ),
+                "stream name",
+            ),
+            (
+                "arn:aws:kinesis::999988887777:stream/s".to_owned(),
+                "Region",
+            ),
+            (
+                "arn:aws:kinesis:eu-west-1:99998888777x:stream/s".to_owned(),
+                "12 digits",
+            ),
+        ] {
+            let text = StreamArn::parse(&arn).unwrap_err().to_string();
+            assert!(text.contains(why), "{arn}: {text}");
+        }
+    }
+
+    #[test]
     fn regions_map_to_their_partitions() {
         for (region, partition) in [
             ("us-east-1", "aws"),

@@ -163,4 +163,25 @@ mod tests {
         assert_eq!(exactly.chars().count(), 256);
         assert!(!exactly.contains('#'));
     }
+
+    #[test]
+    fn a_key_of_257_characters_is_the_first_one_to_be_hashed() {
+        // 200 + 1 + 56 = 257 characters: one too many for Kinesis, so it is cut and hashed.
+        let k = partition_key(&"g".repeat(200), &"s".repeat(56));
+        assert_eq!(k.chars().count(), MAX_PARTITION_KEY_CHARS);
+        assert_eq!(
+            k,
+            format!("{}/{}#5b380a9a0ea3e16e", "g".repeat(200), "s".repeat(38))
+        );
+    }
+
+    #[test]
+    fn the_hash_is_fnv_1a_64() {
+        // The published FNV-1a 64 test vectors (offset basis, "a", "foobar"): keys stay the same
+        // across versions, so a stream keeps its shard.
+        assert_eq!(event_id_key(""), "#cbf29ce484222325");
+        assert_eq!(fnv1a("a".bytes()), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a("foobar".bytes()), 0x8594_4171_f739_67e8);
+        assert_eq!(event_id_key(&"9".repeat(65)), "#f2f9bcc1d5426454");
+    }
 }

@@ -289,4 +289,283 @@ mod tests {
         assert_eq!(reqs[0].datums.len(), 1);
         assert_eq!(reqs[0].datums[0].metric_name(), Some("ok"));
     }
+
+    /// Records the body size of every request a client is about to send, and stops it there:
+    /// the requests are the SDK's own serialization, nothing goes on the network.
+    #[derive(Debug, Clone, Default)]
+    struct BodySizes(Arc<std::sync::Mutex<Vec<usize>>>);
+
+    impl aws_sdk_cloudwatch::config::Intercept for BodySizes {
+        fn name(&self) -> &'static str {
+            "BodySizes"
+        }
+
+        fn read_before_transmit(
+            &self,
+            context: &aws_sdk_cloudwatch::config::interceptors::BeforeTransmitInterceptorContextRef<
+                '_,
+            >,
+            _: &aws_sdk_cloudwatch::config::RuntimeComponents,
+            _: &mut aws_sdk_cloudwatch::config::ConfigBag,
+        ) -> Result<(), aws_sdk_cloudwatch::error::BoxError> {
+            let len = context.request().body().bytes().map_or(0, <[u8]>::len);
+            self.0.lock().unwrap().push(len);
+            Err("not sent: only the request's size is measured".into())
+        }
+    }
+
+    /// The planned requests of `batch` as the SDK would send them: (datums, body bytes) each.
+    /// Uncompressed: the SDK gzips PutMetricData bodies by default, which only makes them smaller,
+    /// and the size estimate does not count on it (`AWS_DISABLE_REQUEST_COMPRESSION` turns it off).
+    async fn request_sizes(batch: &MetricBatch, now: i64) -> Vec<(usize, usize)> {
+        use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
+        let sizes = BodySizes::default();
+        let conf = aws_sdk_cloudwatch::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .disable_request_compression(true)
+            .interceptor(sizes.clone())
+            .build();
+        let client = aws_sdk_cloudwatch::Client::from_conf(conf);
+        let (reqs, _) = plan(batch, now);
+        let mut out = Vec::new();
+        for r in reqs {
+            let datums = r.datums.len();
+            let sent = client
+                .put_metric_data()
+                .namespace(&r.namespace)
+                .set_metric_data(Some(r.datums))
+                .send()
+                .await;
+            assert!(sent.is_err(), "the interceptor stops every request");
+            let bytes = sizes.0.lock().unwrap().drain(..).max().unwrap_or(0);
+            out.push((datums, bytes));
+        }
+        out
+    }
+
+    fn key_with(name: String, dims: &[(&str, String)], minute_ms: i64) -> MetricKey {
+        MetricKey {
+            namespace: Arc::from("App/Orders"),
+            name: Arc::from(name),
+            dimensions: dims
+                .iter()
+                .map(|(n, v)| (Arc::from(*n), v.clone()))
+                .collect(),
+            unit: Some(Arc::from("Milliseconds")),
+            minute_ms,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_request_body_stays_within_one_megabyte() {
+        // Names and dimension values made only of characters that URL-encoding triples, so that
+        // each part of a datum is as large as the estimate allows for it: the requests are as
+        // close to the limit as the plan lets them be.
+        let now = 1_700_000_000_000;
+        let mut b = MetricBatch::new();
+        for i in 0..1000 {
+            let name = format!("{i:04}{}", "/".repeat(246));
+            let dims = [
+                ("R", ":".repeat(300)),
+                ("H", format!("{i}{}", "/".repeat(296))),
+                ("S", "=".repeat(300)),
+            ];
+            for v in [0.125, 2.5] {
+                b.add(key_with(name.clone(), &dims, now), v);
+            }
+        }
+        let sizes = request_sizes(&b, now).await;
+        assert!(sizes.len() > 1, "{sizes:?}");
+        assert_eq!(sizes.iter().map(|(d, _)| d).sum::<usize>(), 1000);
+        for (datums, bytes) in &sizes {
+            assert!(
+                *bytes <= MAX_REQUEST_BYTES,
+                "{datums} datums, {bytes} bytes: {sizes:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_thousand_small_datums_take_one_request() {
+        // PutMetricData calls are billed: datums that fit one request are not split.
+        let now = 1_700_000_000_000;
+        let mut b = MetricBatch::new();
+        for i in 0..1000 {
+            let dims = [("Route", format!("/orders/{i:052}"))];
+            b.add(key_with(format!("Latency{i:04}"), &dims, now), 12.5);
+        }
+        let sizes = request_sizes(&b, now).await;
+        assert_eq!(sizes.len(), 1, "{sizes:?}");
+        assert_eq!(sizes[0].0, 1000);
+        assert!(sizes[0].1 <= MAX_REQUEST_BYTES, "{sizes:?}");
+    }
+
+    /// A loopback PutMetricData endpoint that answers the first `answered` requests with success
+    /// and never answers the ones after them (the connection stays open, as a stalled service's).
+    fn endpoint_answering(answered: usize) -> String {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::AtomicUsize;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    loop {
+                        let mut len = 0;
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let line = line.trim_end();
+                            if line.is_empty() {
+                                break;
+                            }
+                            if let Some((name, value)) = line.split_once(':') {
+                                if name.eq_ignore_ascii_case("content-length") {
+                                    len = value.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                        let mut body = vec![0; len];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        if seen.fetch_add(1, Ordering::SeqCst) >= answered {
+                            std::thread::sleep(Duration::from_secs(30));
+                            return;
+                        }
+                        let body = "<PutMetricDataResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">\
+                            <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></PutMetricDataResponse>";
+                        let _ = write!(
+                            writer,
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    fn sink_at(url: &str) -> CloudWatchSink {
+        use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
+        let conf = aws_sdk_cloudwatch::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
+            .endpoint_url(url)
+            .build();
+        CloudWatchSink::new(aws_sdk_cloudwatch::Client::from_conf(conf))
+    }
+
+    /// Two metrics in two namespaces (two requests, `A` first), timestamped now.
+    fn two_namespaces() -> MetricBatch {
+        let minute = now_ms().div_euclid(60_000) * 60_000;
+        let mut b = MetricBatch::new();
+        b.add(key("A", "Errors", minute), 1.0);
+        b.add(key("B", "Errors", minute), 1.0);
+        b
+    }
+
+    #[tokio::test]
+    async fn every_request_is_reported() {
+        let sink = sink_at(&endpoint_answering(usize::MAX));
+        let report = sink.emit(&two_namespaces(), None).await.unwrap();
+        assert_eq!(
+            report,
+            EmitReport {
+                datums: 2,
+                requests: 2,
+                put_metric_data_calls: 2,
+                emf_bytes: 0,
+            }
+        );
+        assert_eq!(sink.calls_made(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_stalled_request_ends_before_the_deadline_with_what_was_delivered() {
+        // The first request is answered, the second never: the sink gives up on it
+        // DEADLINE_MARGIN before the deadline, and says one datum went and one did not.
+        let sink = sink_at(&endpoint_answering(1));
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(2);
+        let err = sink
+            .emit(&two_namespaces(), Some(deadline))
+            .await
+            .unwrap_err();
+        let elapsed = start.elapsed();
+        assert!(
+            matches!(
+                err,
+                MetricsError::Deadline {
+                    delivered: 1,
+                    undelivered: 1
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!err.nothing_published());
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        assert_eq!(sink.calls_made(), 2);
+    }
+
+    #[tokio::test]
+    async fn no_request_starts_within_the_margin_of_the_deadline() {
+        let sink = sink_at(&endpoint_answering(usize::MAX));
+        let deadline = Instant::now() + DEADLINE_MARGIN / 2;
+        let err = sink
+            .emit(&two_namespaces(), Some(deadline))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MetricsError::Deadline {
+                    delivered: 0,
+                    undelivered: 2
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.nothing_published());
+        assert_eq!(sink.calls_made(), 0);
+    }
+
+    #[test]
+    fn timestamps_from_two_weeks_back_to_two_hours_ahead_are_accepted() {
+        // The bounds of the PutMetricData API reference, in plain milliseconds: a replay of
+        // logs a few days old still publishes its metrics.
+        let now = 1_700_000_000_000;
+        let hour = 3_600_000;
+        let day = 24 * hour;
+        for ms in [
+            now - 14 * day,
+            now - 13 * day,
+            now - hour,
+            now,
+            now + 90 * 60_000,
+            now + 2 * hour,
+        ] {
+            assert!(timestamp_accepted(ms, now), "{}", ms - now);
+        }
+        for ms in [
+            now - 14 * day - 1,
+            now - 15 * day,
+            now + 2 * hour + 1,
+            now + day,
+        ] {
+            assert!(!timestamp_accepted(ms, now), "{}", ms - now);
+        }
+    }
 }

@@ -557,6 +557,49 @@ mod tests {
         assert_eq!(dims, [("Group", "/g"), ("Route", "/a")]);
         assert_eq!(latency.minute_ms, 60_000);
     }
+
+    #[test]
+    fn an_empty_dimension_value_publishes_nothing() {
+        // CloudWatch refuses a dimension whose value is empty (and would refuse the whole
+        // PutMetricData request with it): such a match is unpublishable, as a missing value is.
+        let filters = parse_filter_document(FILTERS.as_bytes(), "test").unwrap();
+        let set = FilterSet::new(filters.iter().map(|f| f.pattern.clone()));
+        let data = LogsData {
+            message_type: MessageType::DataMessage,
+            owner: "1".into(),
+            log_group: "/g".into(),
+            log_stream: "s".into(),
+            subscription_filters: vec![],
+            log_events: vec![
+                event(60_000, r#"{"latency": 12, "route": ""}"#),
+                event(60_001, r#"{"latency": 30, "route": "/a"}"#),
+            ],
+            policy_level: None,
+            region: None,
+        };
+        let system = PayloadSystemValues::new(&data, None);
+        let mut eval = Evaluation::new(&filters, &[0], &[], &data, system, None);
+        let mut scratch = set.scratch();
+        for e in &data.log_events {
+            eval.start_event(e, system.of(e));
+            set.eval(&e.message.text(), &mut scratch, |i, caps| {
+                eval.matched(i, caps)
+            });
+            eval.end_event();
+        }
+        let mut batch = MetricBatch::new();
+        let stats = eval.finish(&mut batch);
+        assert_eq!((stats.datapoints, stats.unpublishable_matches), (1, 1));
+        let routes: Vec<&str> = batch
+            .sorted()
+            .iter()
+            .flat_map(|(k, _)| k.dimensions.iter())
+            .filter(|(n, _)| &**n == "Route")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(routes, ["/a"]);
+        assert_eq!(batch.sums()["N"]["Latency"], 30.0);
+    }
 }
 
 #[cfg(test)]
