@@ -550,7 +550,11 @@ fn json_numeric_comparisons() {
         Row {
             source: "OG numeric: { $.latency > +1000 }",
             pattern: "{ $.latency > +1000 }",
-            cases: &[(m, false), (r#"{"latency": 1000.5}"#, true)],
+            cases: &[
+                (m, false),
+                (r#"{"latency": 1000.5}"#, true),
+                (r#"{"latency": 1000}"#, false),
+            ],
         },
         Row {
             source: "CG numeric: { $.latency > 99.5 } on 100",
@@ -1010,6 +1014,31 @@ fn json_comparisons_as_cloudwatch_does_them() {
             ],
         },
         Row {
+            source:
+                "CW = * and != never match null, booleans, arrays or objects (use IS NULL, IS TRUE)",
+            pattern: "{ $.v = * }",
+            cases: &[
+                (r#"{"v": "x"}"#, true),
+                (r#"{"v": ""}"#, true),
+                (r#"{"v": 5}"#, true),
+                (r#"{"v": null}"#, false),
+                (r#"{"v": true}"#, false),
+                (r#"{"v": [1]}"#, false),
+                (r#"{"v": {"w": 1}}"#, false),
+                (r#"{"w": 1}"#, false),
+            ],
+        },
+        Row {
+            source: "CW != on a string never matches null or a boolean",
+            pattern: r#"{ $.v != "abc" }"#,
+            cases: &[
+                (r#"{"v": "xyz"}"#, true),
+                (r#"{"v": "abc"}"#, false),
+                (r#"{"v": null}"#, false),
+                (r#"{"v": false}"#, false),
+            ],
+        },
+        Row {
             source: "CW = true is the string \"true\"",
             pattern: "{ $.v = true }",
             cases: &[(r#"{"v": "true"}"#, true), (r#"{"v": true}"#, false)],
@@ -1234,4 +1263,29 @@ fn the_filter_set_and_its_literal_prefilter_agree_on_the_observed_json_cases() {
     assert!(compiled[3]
         .test(r#"{"arr":{"k":{"name":"needle"}}}"#)
         .is_some());
+}
+
+#[test]
+fn string_conditions_on_numbers_in_other_notations_pass_the_prefilter() {
+    // A string condition on a JSON number compares with the number's text as the engine prints it
+    // (`serde_json`'s form: `1e3` reads as `1000.0`, and `1e-05`, as Python writes it, as
+    // `0.00001`), which need not occur in the message: such a value is no literal a matching
+    // message must contain. The set with its prefilter must give the pattern's own answer
+    // (`production::test` checks that). How CloudWatch prints numbers written in these notations
+    // was not observed.
+    for (pattern, message) in [
+        (r#"{ $.v = "1000.0" }"#, r#"{"v": 1e3}"#),
+        ("{ $.v = 100* }", r#"{"v": 1E2}"#),
+        (r#"{ $.v = "0.00001" }"#, r#"{"v": 1e-05}"#),
+        (
+            r#"{ $.level = "ERROR" && $.code = "4000.0" }"#,
+            r#"{"level": "ERROR", "code": 4e3}"#,
+        ),
+    ] {
+        let p = Pattern::parse(pattern).unwrap();
+        assert!(
+            production::test(&p, message).is_some(),
+            "{pattern} on {message}"
+        );
+    }
 }
