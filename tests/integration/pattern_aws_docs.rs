@@ -564,23 +564,51 @@ fn json_numeric_comparisons() {
     ]);
 }
 
+/// The number a metric value reference reads from `message` when `pattern` matches it (None: no
+/// match, or nothing usable there).
+fn metric_value(pattern: &str, reference: &str, message: &str) -> Option<f64> {
+    let p = Pattern::parse(pattern).unwrap();
+    let r = p.field_ref(reference).unwrap();
+    let set = logrelay::pattern::FilterSet::new([p]);
+    let mut s = set.scratch();
+    let mut got = None;
+    set.eval(message, &mut s, |_, c| {
+        got = c.get(&r).and_then(|v| v.as_f64());
+    });
+    got
+}
+
 #[test]
 fn json_metric_value_latency() {
     // OG "Publishing Numerical Values Found in Log Entries": { $.latency = * } with metric value
     // $.latency publishes 50 for {"latency": 50, ...}.
-    let p = Pattern::parse("{ $.latency = * }").unwrap();
-    let r = p.field_ref("$.latency").unwrap();
-    let set = logrelay::pattern::FilterSet::new([p]);
-    let mut s = set.scratch();
-    let mut got = None;
-    set.eval(
-        r#"{"latency": 50, "requestType": "GET"}"#,
-        &mut s,
-        |_, c| {
-            got = c.get(&r).and_then(|v| v.as_f64());
-        },
+    assert_eq!(
+        metric_value(
+            "{ $.latency = * }",
+            "$.latency",
+            r#"{"latency": 50, "requestType": "GET"}"#
+        ),
+        Some(50.0)
     );
-    assert_eq!(got, Some(50.0));
+    // A metric value inside an array, selected by index (the selector of the OG numeric example
+    // `{ $.processes[4].averageRuntime <= 55.5 }`).
+    let m = r#"{"processes": [{}, {}, {}, {}, {"averageRuntime": 55.5}], "numbers": [9, 12]}"#;
+    assert_eq!(
+        metric_value(
+            "{ $.processes[4].averageRuntime <= 55.5 }",
+            "$.processes[4].averageRuntime",
+            m
+        ),
+        Some(55.5)
+    );
+    assert_eq!(
+        metric_value("{ $.numbers[1] > 10 }", "$.numbers[1]", m),
+        Some(12.0)
+    );
+    assert_eq!(
+        metric_value("{ $.numbers[0] > 1 }", "$.numbers[2]", m),
+        None
+    );
 }
 
 const ACCESS_LOG: [&str; 3] = [
@@ -671,6 +699,29 @@ fn space_delimited_extracted_values() {
             ("$request", "GET /index.html HTTP/1.0"),
             ("$status_code", "404"),
             ("$bytes", "1534"),
+        ])
+    );
+    // OG [ip, user, ..., status_code, bytes]: the named fields before and after `...` keep their
+    // names, the fields `...` covers are keyed by position; `...` may cover no field.
+    assert_eq!(
+        extracted("[ip, user, ..., status_code, bytes]", ACCESS_LOG[0]),
+        pairs(&[
+            ("$ip", "127.0.0.1"),
+            ("$user", "-"),
+            ("$3", "frank"),
+            ("$4", "10/Oct/2000:13:25:15 -0700"),
+            ("$5", "GET /apache_pb.gif HTTP/1.0"),
+            ("$status_code", "200"),
+            ("$bytes", "1534"),
+        ])
+    );
+    assert_eq!(
+        extracted("[ip, user, ..., status_code, bytes]", "10.0.0.1 - 404 12"),
+        pairs(&[
+            ("$ip", "10.0.0.1"),
+            ("$user", "-"),
+            ("$status_code", "404"),
+            ("$bytes", "12"),
         ])
     );
     // OG "Example Filter" [..., request=*.html*, status_code=4*,]: positional keys $1–$4 and $7
