@@ -887,6 +887,9 @@ fn cdk_printed_patterns_parse() {
             false,
         ),
         ("\"\\\"foo\\\" he said\"", "and \"foo\" he said", true),
+        // A backslash before anything but `"` or `\` is kept (semantics::unescapes).
+        ("\"C:\\temp\"", "opened C:\\temp\\x", true),
+        ("\"C:\\temp\"", "opened C:temp", false),
     ] {
         let p = Pattern::parse(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
         assert_eq!(
