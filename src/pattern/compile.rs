@@ -536,3 +536,74 @@ impl SpaceMatcher {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::Pattern;
+
+    /// The prefilter's literals for one pattern (JSON or space-delimited).
+    fn required_of(source: &str) -> Vec<String> {
+        let p = Pattern::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+        match p.matcher() {
+            Matcher::Json(m) => m.required_literals(),
+            Matcher::Space(m) => m.required_literals(),
+            other => panic!("{source}: no required literals for {other:?}"),
+        }
+    }
+
+    /// What the prefilter asks of a message: an exact prefilter that asks nothing passes every
+    /// behaviour test, so its literals are checked here (a filter left without them is parsed or
+    /// split for every event).
+    #[test]
+    fn required_literals_of_json_patterns() {
+        for (pattern, want) in [
+            // The key and the value of a positive string comparison.
+            (
+                r#"{ $.eventType = "UpdateTrail" }"#,
+                &["eventType", "UpdateTrail"][..],
+            ),
+            // A numeric condition needs its key only.
+            ("{ $.latency > 100 }", &["latency"]),
+            // Keys and values shorter than three bytes are not worth a search.
+            (r#"{ $.id = "abc" }"#, &["abc"]),
+            (r#"{ $.level = "ab" }"#, &["level"]),
+            // `!=` matches messages without its value; NOT EXISTS without its key.
+            (r#"{ $.level != "ERROR" }"#, &["level"]),
+            ("{ $.missing NOT EXISTS }", &[]),
+            // A string that could be a number's text need not occur: `= "404"` sees `404`.
+            (r#"{ $.status = "404" }"#, &["status"]),
+            (r#"{ $.ratio = "1.5e-3" }"#, &["ratio"]),
+            // `&&`: every leaf's literals, once each; `||`: only those common to every branch.
+            (
+                r#"{ $.user.name = "alice" && $.user.role = "admin" }"#,
+                &["user", "name", "alice", "role", "admin"],
+            ),
+            (r#"{ $.foo = "bar" || $.foo = "baz" }"#, &["foo"]),
+            (r#"{ $.foo = "bar" || $.other IS NULL }"#, &[]),
+            // Wildcard steps and indices are no literals; the keys around them are.
+            (r#"{ $.items[*].sku = "B-7" }"#, &["items", "sku", "B-7"]),
+        ] {
+            assert_eq!(required_of(pattern), want, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn required_literals_of_space_delimited_patterns() {
+        for (pattern, want) in [
+            ("[ip, user = frank, ...]", &["frank"][..]),
+            // A string value that looks like a number is kept (fields are slices of the message:
+            // it is there verbatim); an unquoted number is a numeric condition and asks nothing.
+            (
+                "[a = ERROR, b != \"xyz\", c = ab, status = \"404\"]",
+                &["ERROR", "404"],
+            ),
+            // One entry per literal, also when several fields ask for it.
+            ("[w1 = ERROR && w1 != ERRORS, w2 = *ERROR*]", &["ERROR"]),
+            ("[w1 = ERROR || w1 = FATAL, w2]", &[]),
+            ("[w1 = ERROR || w1 = *ERROR*, w2]", &["ERROR"]),
+        ] {
+            assert_eq!(required_of(pattern), want, "{pattern}");
+        }
+    }
+}

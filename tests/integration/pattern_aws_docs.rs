@@ -550,7 +550,11 @@ fn json_numeric_comparisons() {
         Row {
             source: "OG numeric: { $.latency > +1000 }",
             pattern: "{ $.latency > +1000 }",
-            cases: &[(m, false), (r#"{"latency": 1000.5}"#, true)],
+            cases: &[
+                (m, false),
+                (r#"{"latency": 1000.5}"#, true),
+                (r#"{"latency": 1000}"#, false),
+            ],
         },
         Row {
             source: "CG numeric: { $.latency > 99.5 } on 100",
@@ -560,23 +564,51 @@ fn json_numeric_comparisons() {
     ]);
 }
 
+/// The number a metric value reference reads from `message` when `pattern` matches it (None: no
+/// match, or nothing usable there).
+fn metric_value(pattern: &str, reference: &str, message: &str) -> Option<f64> {
+    let p = Pattern::parse(pattern).unwrap();
+    let r = p.field_ref(reference).unwrap();
+    let set = logrelay::pattern::FilterSet::new([p]);
+    let mut s = set.scratch();
+    let mut got = None;
+    set.eval(message, &mut s, |_, c| {
+        got = c.get(&r).and_then(|v| v.as_f64());
+    });
+    got
+}
+
 #[test]
 fn json_metric_value_latency() {
     // OG "Publishing Numerical Values Found in Log Entries": { $.latency = * } with metric value
     // $.latency publishes 50 for {"latency": 50, ...}.
-    let p = Pattern::parse("{ $.latency = * }").unwrap();
-    let r = p.field_ref("$.latency").unwrap();
-    let set = logrelay::pattern::FilterSet::new([p]);
-    let mut s = set.scratch();
-    let mut got = None;
-    set.eval(
-        r#"{"latency": 50, "requestType": "GET"}"#,
-        &mut s,
-        |_, c| {
-            got = c.get(&r).and_then(|v| v.as_f64());
-        },
+    assert_eq!(
+        metric_value(
+            "{ $.latency = * }",
+            "$.latency",
+            r#"{"latency": 50, "requestType": "GET"}"#
+        ),
+        Some(50.0)
     );
-    assert_eq!(got, Some(50.0));
+    // A metric value inside an array, selected by index (the selector of the OG numeric example
+    // `{ $.processes[4].averageRuntime <= 55.5 }`).
+    let m = r#"{"processes": [{}, {}, {}, {}, {"averageRuntime": 55.5}], "numbers": [9, 12]}"#;
+    assert_eq!(
+        metric_value(
+            "{ $.processes[4].averageRuntime <= 55.5 }",
+            "$.processes[4].averageRuntime",
+            m
+        ),
+        Some(55.5)
+    );
+    assert_eq!(
+        metric_value("{ $.numbers[1] > 10 }", "$.numbers[1]", m),
+        Some(12.0)
+    );
+    assert_eq!(
+        metric_value("{ $.numbers[0] > 1 }", "$.numbers[2]", m),
+        None
+    );
 }
 
 const ACCESS_LOG: [&str; 3] = [
@@ -667,6 +699,29 @@ fn space_delimited_extracted_values() {
             ("$request", "GET /index.html HTTP/1.0"),
             ("$status_code", "404"),
             ("$bytes", "1534"),
+        ])
+    );
+    // OG [ip, user, ..., status_code, bytes]: the named fields before and after `...` keep their
+    // names, the fields `...` covers are keyed by position; `...` may cover no field.
+    assert_eq!(
+        extracted("[ip, user, ..., status_code, bytes]", ACCESS_LOG[0]),
+        pairs(&[
+            ("$ip", "127.0.0.1"),
+            ("$user", "-"),
+            ("$3", "frank"),
+            ("$4", "10/Oct/2000:13:25:15 -0700"),
+            ("$5", "GET /apache_pb.gif HTTP/1.0"),
+            ("$status_code", "200"),
+            ("$bytes", "1534"),
+        ])
+    );
+    assert_eq!(
+        extracted("[ip, user, ..., status_code, bytes]", "10.0.0.1 - 404 12"),
+        pairs(&[
+            ("$ip", "10.0.0.1"),
+            ("$user", "-"),
+            ("$status_code", "404"),
+            ("$bytes", "12"),
         ])
     );
     // OG "Example Filter" [..., request=*.html*, status_code=4*,]: positional keys $1–$4 and $7
@@ -832,6 +887,9 @@ fn cdk_printed_patterns_parse() {
             false,
         ),
         ("\"\\\"foo\\\" he said\"", "and \"foo\" he said", true),
+        // A backslash before anything but `"` or `\` is kept (semantics::unescapes).
+        ("\"C:\\temp\"", "opened C:\\temp\\x", true),
+        ("\"C:\\temp\"", "opened C:temp", false),
     ] {
         let p = Pattern::parse(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
         assert_eq!(
@@ -1007,6 +1065,31 @@ fn json_comparisons_as_cloudwatch_does_them() {
                 (r#"{"v": [2]}"#, false),
                 (r#"{"v": {"w": 2}}"#, false),
                 (r#"{"w": 2}"#, false),
+            ],
+        },
+        Row {
+            source:
+                "CW = * and != never match null, booleans, arrays or objects (use IS NULL, IS TRUE)",
+            pattern: "{ $.v = * }",
+            cases: &[
+                (r#"{"v": "x"}"#, true),
+                (r#"{"v": ""}"#, true),
+                (r#"{"v": 5}"#, true),
+                (r#"{"v": null}"#, false),
+                (r#"{"v": true}"#, false),
+                (r#"{"v": [1]}"#, false),
+                (r#"{"v": {"w": 1}}"#, false),
+                (r#"{"w": 1}"#, false),
+            ],
+        },
+        Row {
+            source: "CW != on a string never matches null or a boolean",
+            pattern: r#"{ $.v != "abc" }"#,
+            cases: &[
+                (r#"{"v": "xyz"}"#, true),
+                (r#"{"v": "abc"}"#, false),
+                (r#"{"v": null}"#, false),
+                (r#"{"v": false}"#, false),
             ],
         },
         Row {
@@ -1234,4 +1317,29 @@ fn the_filter_set_and_its_literal_prefilter_agree_on_the_observed_json_cases() {
     assert!(compiled[3]
         .test(r#"{"arr":{"k":{"name":"needle"}}}"#)
         .is_some());
+}
+
+#[test]
+fn string_conditions_on_numbers_in_other_notations_pass_the_prefilter() {
+    // A string condition on a JSON number compares with the number's text as the engine prints it
+    // (`serde_json`'s form: `1e3` reads as `1000.0`, and `1e-05`, as Python writes it, as
+    // `0.00001`), which need not occur in the message: such a value is no literal a matching
+    // message must contain. The set with its prefilter must give the pattern's own answer
+    // (`production::test` checks that). How CloudWatch prints numbers written in these notations
+    // was not observed.
+    for (pattern, message) in [
+        (r#"{ $.v = "1000.0" }"#, r#"{"v": 1e3}"#),
+        ("{ $.v = 100* }", r#"{"v": 1E2}"#),
+        (r#"{ $.v = "0.00001" }"#, r#"{"v": 1e-05}"#),
+        (
+            r#"{ $.level = "ERROR" && $.code = "4000.0" }"#,
+            r#"{"level": "ERROR", "code": 4e3}"#,
+        ),
+    ] {
+        let p = Pattern::parse(pattern).unwrap();
+        assert!(
+            production::test(&p, message).is_some(),
+            "{pattern} on {message}"
+        );
+    }
 }
