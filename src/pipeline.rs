@@ -286,7 +286,7 @@ impl Pipeline {
             tracing::warn!(
                 log_group = %data.log_group,
                 matches = stats.unpublishable_matches,
-                "matching events whose metric value or dimension was missing or not a number published nothing"
+                "matching events whose metric value or dimension was missing, not a number, or not a value CloudWatch takes published nothing"
             );
         }
 

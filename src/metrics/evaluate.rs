@@ -284,7 +284,7 @@ impl<'c, 'g> Evaluation<'c, 'g> {
             MetricValue::Field { field, .. } => caps
                 .get(field)
                 .and_then(|v| v.as_f64())
-                .filter(|v| v.is_finite()),
+                .filter(|&v| publishable_value(v)),
             MetricValue::Absent { .. } => None,
         };
         let Some(value) = value else {
@@ -321,7 +321,7 @@ impl<'c, 'g> Evaluation<'c, 'g> {
                 Dim::System(name, f) => (name, self.event_values.get(*f).map(str::to_owned)),
             };
             match v {
-                Some(v) if !v.is_empty() => dims.push((name.clone(), v)),
+                Some(v) if publishable_dimension_value(&v) => dims.push((name.clone(), v)),
                 _ => return None,
             }
         }
@@ -475,6 +475,23 @@ fn key(t: &Transformation, dimensions: Vec<(Arc<str>, String)>, minute_ms: i64) 
     }
 }
 
+/// Whether CloudWatch takes `v` as a metric value: finite and within ±2^360 (CloudWatch API
+/// reference, `MetricDatum`: it "rejects values that are either too small or too large"), so that
+/// one value from a log field cannot make the whole `PutMetricData` request fail.
+fn publishable_value(v: f64) -> bool {
+    v.is_finite() && v.abs() <= 2f64.powi(360)
+}
+
+/// Whether CloudWatch takes `v` as a dimension value (CloudWatch API reference, `Dimension`): 1 to
+/// 1,024 ASCII characters, no control character, at least one that is not whitespace. A value
+/// from a log field or a log stream name can be anything; a match whose dimension CloudWatch would
+/// refuse is counted as unpublishable instead of failing the whole request.
+fn publishable_dimension_value(v: &str) -> bool {
+    (1..=1024).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii() && !b.is_ascii_control())
+        && v.bytes().any(|b| !b.is_ascii_whitespace())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,7 +576,20 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_dimension_value_publishes_nothing() {
+    fn cloudwatch_value_limits_hold_at_their_bounds() {
+        assert!(publishable_dimension_value(&"a".repeat(1024)));
+        assert!(!publishable_dimension_value(&"a".repeat(1025)));
+        assert!(publishable_dimension_value(" a "));
+        assert!(!publishable_dimension_value(" "));
+        assert!(!publishable_dimension_value("a\u{7f}"));
+        assert!(publishable_dimension_value("~"));
+        let max = 2f64.powi(360);
+        assert!(publishable_value(max) && publishable_value(-max) && publishable_value(0.0));
+        assert!(!publishable_value(max * 1.000_001) && !publishable_value(f64::NAN));
+    }
+
+    #[test]
+    fn a_value_cloudwatch_would_refuse_publishes_nothing() {
         // CloudWatch refuses a dimension whose value is empty (and would refuse the whole
         // PutMetricData request with it): such a match is unpublishable, as a missing value is.
         let filters = parse_filter_document(FILTERS.as_bytes(), "test").unwrap();
@@ -573,6 +603,11 @@ mod tests {
             log_events: vec![
                 event(60_000, r#"{"latency": 12, "route": ""}"#),
                 event(60_001, r#"{"latency": 30, "route": "/a"}"#),
+                event(60_002, r#"{"latency": 1, "route": " \t"}"#),
+                event(60_003, r#"{"latency": 2, "route": "/é"}"#),
+                event(60_004, r#"{"latency": 3, "route": "/a\u0007"}"#),
+                event(60_005, r#"{"latency": 1e300, "route": "/a"}"#),
+                event(60_006, r#"{"latency": -1e300, "route": "/a"}"#),
             ],
             policy_level: None,
             region: None,
@@ -589,7 +624,9 @@ mod tests {
         }
         let mut batch = MetricBatch::new();
         let stats = eval.finish(&mut batch);
-        assert_eq!((stats.datapoints, stats.unpublishable_matches), (1, 1));
+        // Empty, whitespace-only, non-ASCII and control-character values, and values beyond
+        // ±2^360, are all refused by CloudWatch: six unpublishable matches, one datapoint.
+        assert_eq!((stats.datapoints, stats.unpublishable_matches), (1, 6));
         let routes: Vec<&str> = batch
             .sorted()
             .iter()
