@@ -205,10 +205,11 @@ fn replay_refuses_a_stream_in_another_partition() {
 /// The calls moto's request recorder saw for one operation: Kinesis by its `X-Amz-Target`,
 /// CloudWatch (AWS query protocol) by the `Action` of its form body.
 fn recorded_calls(recording: &str, operation: &str) -> usize {
-    recording
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("recorder line is JSON"))
+    // A stream of JSON objects rather than lines: moto's server threads append to the recording
+    // concurrently, and two entries can end up on one line.
+    serde_json::Deserializer::from_str(recording)
+        .into_iter::<serde_json::Value>()
+        .map(|entry| entry.expect("recorder entries are JSON"))
         .filter(|entry| {
             let headers = entry["headers"].as_object().expect("headers");
             let header = |name: &str| {
