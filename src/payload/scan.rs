@@ -34,11 +34,7 @@ const MAX_DEPTH: usize = 64;
 /// messages. Each event carries its [`RawEvent`] text where it has one.
 pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData<'a>> {
     arena.clear();
-    let mut s = Scanner {
-        text,
-        b: text.as_bytes(),
-        i: 0,
-    };
+    let mut s = Scanner::new(text);
     // Messages unescaped into the arena: (event index, start, end in the arena).
     let mut fixups: Vec<(usize, usize, usize)> = Vec::new();
     let mut message_type = None;
@@ -90,12 +86,7 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData
                 }
                 b"policyLevel" => {
                     once(&policy_level)?;
-                    policy_level = Some(if s.b.get(s.i..s.i + 4) == Some(b"null") {
-                        s.i += 4;
-                        None
-                    } else {
-                        Some(s.string_value()?)
-                    });
+                    policy_level = Some(s.null_or(Scanner::string_value)?);
                 }
                 _ => s.skip_value(0)?,
             }
@@ -134,11 +125,7 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData
 /// record `kinesis.sequenceNumber`, `kinesis.partitionKey`, `kinesis.data` and `eventID`, other
 /// members skipped. Gives up on escapes in these strings, as on anything unusual.
 pub(super) fn kinesis_event(text: &str) -> Option<KinesisEvent<'_>> {
-    let mut s = Scanner {
-        text,
-        b: text.as_bytes(),
-        i: 0,
-    };
+    let mut s = Scanner::new(text);
     let mut records = None;
     s.ws();
     s.object(|s, key| {
@@ -636,11 +623,7 @@ impl<'a> Scanner<'a> {
                 match key {
                     b"id" => {
                         once(&id)?;
-                        id = Some(if self.peek()? == b'"' {
-                            EventId::Str(self.string_value()?)
-                        } else {
-                            EventId::Int(self.unsigned()?)
-                        });
+                        id = Some(self.event_id()?);
                     }
                     b"timestamp" => {
                         once(&timestamp)?;
@@ -653,10 +636,7 @@ impl<'a> Scanner<'a> {
                     }
                     b"extractedFields" => {
                         once(&extracted)?;
-                        let start = self.i;
-                        self.skip_value(0)?;
-                        let raw = self.text.get(start..self.i)?;
-                        extracted = Some(ExtractedFields::from_json(Cow::Borrowed(raw)).ok()?);
+                        extracted = Some(self.extracted_fields()?);
                     }
                     _ => self.skip_value(0)?,
                 }
