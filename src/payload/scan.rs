@@ -46,60 +46,45 @@ pub(super) fn parse<'a>(text: &'a str, arena: &'a mut String) -> Option<LogsData
     let mut policy_level: Option<Option<Cow<'a, str>>> = None;
 
     s.ws();
-    s.eat(b'{')?;
-    s.ws();
-    if s.peek()? != b'}' {
-        loop {
-            let key = s.key()?;
-            s.ws();
-            s.eat(b':')?;
-            s.ws();
-            match key {
-                b"messageType" => {
-                    once(&message_type)?;
-                    let t = s.string_value()?;
-                    message_type = Some(match t.as_ref() {
-                        "DATA_MESSAGE" => MessageType::DataMessage,
-                        "CONTROL_MESSAGE" => MessageType::ControlMessage,
-                        other => MessageType::Other(other.to_owned()),
-                    });
-                }
-                b"owner" => {
-                    once(&owner)?;
-                    owner = Some(s.string_value()?);
-                }
-                b"logGroup" => {
-                    once(&log_group)?;
-                    log_group = Some(s.string_value()?);
-                }
-                b"logStream" => {
-                    once(&log_stream)?;
-                    log_stream = Some(s.string_value()?);
-                }
-                b"subscriptionFilters" => {
-                    once(&filters)?;
-                    filters = Some(s.string_array()?);
-                }
-                b"logEvents" => {
-                    once(&events)?;
-                    events = Some(s.events(arena, &mut fixups)?);
-                }
-                b"policyLevel" => {
-                    once(&policy_level)?;
-                    policy_level = Some(s.null_or(Scanner::string_value)?);
-                }
-                _ => s.skip_value(0)?,
+    s.object(|s, key| {
+        match key {
+            b"messageType" => {
+                once(&message_type)?;
+                let t = s.string_value()?;
+                message_type = Some(match t.as_ref() {
+                    "DATA_MESSAGE" => MessageType::DataMessage,
+                    "CONTROL_MESSAGE" => MessageType::ControlMessage,
+                    other => MessageType::Other(other.to_owned()),
+                });
             }
-            s.ws();
-            match s.next()? {
-                b',' => s.ws(),
-                b'}' => break,
-                _ => return None,
+            b"owner" => {
+                once(&owner)?;
+                owner = Some(s.string_value()?);
             }
+            b"logGroup" => {
+                once(&log_group)?;
+                log_group = Some(s.string_value()?);
+            }
+            b"logStream" => {
+                once(&log_stream)?;
+                log_stream = Some(s.string_value()?);
+            }
+            b"subscriptionFilters" => {
+                once(&filters)?;
+                filters = Some(s.string_array()?);
+            }
+            b"logEvents" => {
+                once(&events)?;
+                events = Some(s.events(arena, &mut fixups)?);
+            }
+            b"policyLevel" => {
+                once(&policy_level)?;
+                policy_level = Some(s.null_or(Scanner::string_value)?);
+            }
+            _ => s.skip_value(0)?,
         }
-    } else {
-        s.i += 1;
-    }
+        Some(())
+    })?;
     s.ws();
     if s.i != s.b.len() {
         return None;
@@ -608,48 +593,33 @@ impl<'a> Scanner<'a> {
         fixups: &mut Vec<(usize, usize, usize)>,
         index: usize,
     ) -> Option<LogEvent<'a>> {
-        self.eat(b'{')?;
-        self.ws();
         let mut id = None;
         let mut timestamp = None;
         let mut message: Option<(Message<'a>, Option<&'a str>)> = None;
         let mut extracted: Option<Option<ExtractedFields<'a>>> = None;
-        if self.peek()? != b'}' {
-            loop {
-                let key = self.key()?;
-                self.ws();
-                self.eat(b':')?;
-                self.ws();
-                match key {
-                    b"id" => {
-                        once(&id)?;
-                        id = Some(self.event_id()?);
-                    }
-                    b"timestamp" => {
-                        once(&timestamp)?;
-                        timestamp = Some(self.integer()?);
-                    }
-                    b"message" => {
-                        once(&message)?;
-                        let t = self.long_string()?;
-                        message = Some(self.message(t, arena, fixups, index)?);
-                    }
-                    b"extractedFields" => {
-                        once(&extracted)?;
-                        extracted = Some(self.extracted_fields()?);
-                    }
-                    _ => self.skip_value(0)?,
+        self.object(|s, key| {
+            match key {
+                b"id" => {
+                    once(&id)?;
+                    id = Some(s.event_id()?);
                 }
-                self.ws();
-                match self.next()? {
-                    b',' => self.ws(),
-                    b'}' => break,
-                    _ => return None,
+                b"timestamp" => {
+                    once(&timestamp)?;
+                    timestamp = Some(s.integer()?);
                 }
+                b"message" => {
+                    once(&message)?;
+                    let t = s.long_string()?;
+                    message = Some(s.message(t, arena, fixups, index)?);
+                }
+                b"extractedFields" => {
+                    once(&extracted)?;
+                    extracted = Some(s.extracted_fields()?);
+                }
+                _ => s.skip_value(0)?,
             }
-        } else {
-            self.i += 1;
-        }
+            Some(())
+        })?;
         let (message, raw) = message?;
         Some(LogEvent {
             id: id?,
