@@ -421,3 +421,63 @@ impl FilterSet {
         req.iter().all(|&g| s.found.contains(g))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(patterns: &[&str]) -> FilterSet {
+        FilterSet::new(patterns.iter().map(|p| Pattern::parse(p).unwrap()))
+    }
+
+    #[test]
+    fn the_prefilter_evaluates_no_filter_whose_literals_are_absent() {
+        let set = set(&[
+            "ERROR",
+            "{ $.level = \"ERROR\" }",
+            "[level = \"ERROR\", ...]",
+        ]);
+        let mut scratch = set.scratch();
+        let mut hits = Vec::new();
+        set.eval(r#"{"level":"INFO"}"#, &mut scratch, |i, _| hits.push(i));
+        assert!(hits.is_empty());
+        // No filter was a candidate, so the message was neither parsed nor split.
+        assert_eq!(scratch.candidates.iter().count(), 0);
+        assert!(scratch.json.is_none());
+        assert!(scratch.fields.is_empty());
+        // With the literal present, all three are candidates and the JSON filter matches.
+        set.eval(r#"{"level":"ERROR"}"#, &mut scratch, |i, _| hits.push(i));
+        assert_eq!(scratch.candidates.iter().collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(hits, [0, 1]);
+    }
+
+    #[test]
+    fn escaped_messages_are_searched_for_literals_that_escaping_changes() {
+        // Every literal of the first set changes when escaped (a tab, a quote): the escaped message
+        // must be searched for the escaped forms. The second also has a literal escaping keeps.
+        let cases: [(&[&str], &str, &[usize]); 5] = [
+            (&["\"a\tb\"", "\"q\\\"\""], r"x a\tb y", &[0]),
+            (&["\"a\tb\"", "\"q\\\"\""], r#"x q\" y"#, &[1]),
+            (&["\"a\tb\"", "\"q\\\"\""], r"x a b y", &[]),
+            (
+                &["{ $.msg = \"say \\\"hi\\\"\" }"],
+                r#"{\"msg\":\"say \\\"hi\\\"\"}"#,
+                &[0],
+            ),
+            (
+                &["{ $.msg = \"say \\\"hi\\\"\" }"],
+                r#"{\"msg\":\"say hi\"}"#,
+                &[],
+            ),
+        ];
+        for (patterns, raw, want) in cases {
+            let set = set(patterns);
+            let mut scratch = set.scratch();
+            let mut hits = Vec::new();
+            set.eval_escaped(EscapedStr::new(raw).unwrap(), &mut scratch, |i, _| {
+                hits.push(i)
+            });
+            assert_eq!(hits, want, "{patterns:?} on {raw}");
+        }
+    }
+}
