@@ -437,6 +437,10 @@ mod tests {
             "{ $.level = \"ERROR\" }",
             "[level = \"ERROR\", ...]",
         ]);
+        assert_eq!((set.len(), set.is_empty()), (3, false));
+        assert_eq!(set.pattern(1).source(), "{ $.level = \"ERROR\" }");
+        let none = FilterSet::new([]);
+        assert_eq!((none.len(), none.is_empty()), (0, true));
         let mut scratch = set.scratch();
         let mut hits = Vec::new();
         set.eval(r#"{"level":"INFO"}"#, &mut scratch, |i, _| hits.push(i));
@@ -445,6 +449,11 @@ mod tests {
         assert_eq!(scratch.candidates.iter().count(), 0);
         assert!(scratch.json.is_none());
         assert!(scratch.fields.is_empty());
+        // The same through the escaped path (the JSON's quotes escaped, no backslash in its text).
+        let escaped = EscapedStr::new(r#"{\"level\":\"INFO\"}"#).unwrap();
+        set.eval_escaped(escaped, &mut scratch, |i, _| hits.push(i));
+        assert!(hits.is_empty());
+        assert_eq!(scratch.candidates.iter().count(), 0);
         // With the literal present, all three are candidates and the JSON filter matches.
         set.eval(r#"{"level":"ERROR"}"#, &mut scratch, |i, _| hits.push(i));
         assert_eq!(scratch.candidates.iter().collect::<Vec<_>>(), [0, 1, 2]);
