@@ -1052,6 +1052,55 @@ mod tests {
         }
     }
 
+    /// Whether `part` lies inside `whole`'s bytes.
+    fn within(part: &str, whole: &str) -> bool {
+        let range = whole.as_bytes().as_ptr_range();
+        range.contains(&part.as_ptr()) || part.is_empty()
+    }
+
+    #[test]
+    fn the_ndjson_reader_reads_the_written_form_once_per_origin_and_tail() {
+        let first = r#"{"owner":"1","logGroup":"g","logStream":"s","id":"3","timestamp":5,"message":"a","region":"eu-west-1","extractedFields":{"@aws.account":"1"}}"#;
+        // The same origin and tail in another buffer, with another event between them.
+        let second = first.replace(
+            r#""id":"3","timestamp":5,"message":"a""#,
+            r#""id":"4","timestamp":6,"message":"b""#,
+        );
+        let mut reader = NdjsonReader::default();
+        let a = reader.line(first).unwrap();
+        assert!(
+            reader.origin.is_some() && reader.tail.is_some(),
+            "written form not taken"
+        );
+        let b = reader.line(&second).unwrap();
+        assert_eq!((a.event.timestamp, b.event.timestamp), (5, 6));
+        assert_eq!(b.event.message, "b");
+        // The origin and the members after the message were not read again: the second line's
+        // values are those read from the first.
+        for (x, y) in [(&a.owner, &b.owner), (&a.log_group, &b.log_group)] {
+            assert_eq!(x, y);
+            assert!(within(y, first), "{y} read again");
+        }
+        let region = b.region.as_deref().unwrap();
+        assert!(
+            region == "eu-west-1" && within(region, first),
+            "region read again"
+        );
+        let fields = b.event.extracted_fields.as_ref().unwrap();
+        assert_eq!(fields.get("@aws.account"), Some("1"));
+        assert!(
+            within(fields.raw_json(), first),
+            "extractedFields read again"
+        );
+        // A line with another origin or tail is read in full.
+        let third = second
+            .replace(r#""owner":"1""#, r#""owner":"2""#)
+            .replace("eu-west-1", "us-east-1");
+        let c = reader.line(&third).unwrap();
+        assert!(within(&c.owner, &third) && c.owner == "2");
+        assert!(within(c.region.as_deref().unwrap(), &third));
+    }
+
     /// The fast parser agrees with serde_json, or gives up.
     fn check(doc: &str) -> Option<LogsData<'static>> {
         let mut arena = String::new();
