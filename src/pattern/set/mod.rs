@@ -461,6 +461,26 @@ mod tests {
     }
 
     #[test]
+    fn a_field_position_past_the_message_s_fields_has_no_value() {
+        // With `...` any position is a valid reference; one past the fields reads nothing.
+        let p = Pattern::parse("[a, ...]").unwrap();
+        let refs: Vec<_> = ["$1", "$2", "$3", "$9"]
+            .iter()
+            .map(|r| p.field_ref(r).unwrap())
+            .collect();
+        let set = FilterSet::new([p]);
+        let mut scratch = set.scratch();
+        let mut got = Vec::new();
+        set.eval("x y", &mut scratch, |_, c| {
+            got = refs
+                .iter()
+                .map(|r| c.get(r).and_then(|v| v.to_text().map(|t| t.into_owned())))
+                .collect();
+        });
+        assert_eq!(got, [Some("x".into()), Some("y".into()), None, None]);
+    }
+
+    #[test]
     fn escaped_messages_are_searched_for_literals_that_escaping_changes() {
         // Every literal of the first set changes when escaped (a tab, a quote): the escaped message
         // must be searched for the escaped forms. The second also has a literal escaping keeps.
