@@ -99,3 +99,41 @@ pub(crate) fn field_ref(p: &Pattern, reference: &str) -> Result<FieldRef, Patter
         target,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::pattern::Pattern;
+
+    fn error(pattern: &str, reference: &str) -> String {
+        Pattern::parse(pattern)
+            .unwrap()
+            .field_ref(reference)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn references_are_checked_against_the_pattern_s_kind_and_fields() {
+        let space = "[status_code, a-b, ...]";
+        let p = Pattern::parse(space).unwrap();
+        for ok in ["$status_code", "$a-b", "$1", "$7"] {
+            assert!(p.field_ref(ok).is_ok(), "{ok}");
+        }
+        for bad in ["$", "$0", "$a.b", "$a b"] {
+            assert!(
+                error(space, bad).contains("(N from 1)"),
+                "{bad}: {}",
+                error(space, bad)
+            );
+        }
+        assert!(error(space, "$c").contains("no field named \"c\""));
+        assert!(error("[a, b]", "$3").contains("it has 2 fields"));
+        for (pattern, kind) in [("", "match-all"), ("%a+%", "regex"), ("ERROR", "term")] {
+            assert!(
+                error(pattern, "$1").contains(&format!("this is a {kind} pattern")),
+                "{pattern}: {}",
+                error(pattern, "$1")
+            );
+        }
+    }
+}
