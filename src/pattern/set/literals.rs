@@ -242,3 +242,57 @@ fn prefix_ids(ids: &[usize], texts: &[&str]) -> Vec<Vec<usize>> {
 /// Literal starts per message after which [`Literals::find`] switches to one overlapping
 /// pass.
 const MAX_LITERAL_RESTARTS: usize = 32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The literals found in `text` (escaped with `json::escape` when `escaped`), as ids.
+    fn found(l: &Literals, n: usize, text: &str, escaped: bool) -> Vec<usize> {
+        let hay = if escaped {
+            crate::json::escape(text)
+        } else {
+            text.to_owned()
+        };
+        let mut f = BitSet::new(n);
+        l.find(hay.as_bytes(), escaped, &mut f);
+        f.iter().collect()
+    }
+
+    #[test]
+    fn every_searcher_finds_the_literals_of_the_text_and_none_inside_an_escape() {
+        // More than a Teddy group: the second group's literals start with escape letters (`n`,
+        // `t`, `r`, `b`, `f`), the first group's do not.
+        let mut texts: Vec<String> = (0..TEDDY_GROUP).map(|i| format!("x{i:02}")).collect();
+        texts.extend(["nice", "tab", "ready", "bell", "feed", "x0"].map(String::from));
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let ids: Vec<usize> = (0..texts.len()).collect();
+        let with_groups = Literals::new(&ids, &refs);
+        let mut automaton_only = Literals::new(&ids, &refs);
+        assert!(!with_groups.groups.is_empty() || !cfg!(target_arch = "x86_64"));
+        automaton_only.groups.clear();
+        let many_starts = "x00 ".repeat(2 * MAX_LITERAL_RESTARTS) + "\tab";
+        let messages = [
+            "a\nice\tab\ready\u{8}ell\u{c}eed x03",
+            "nice tab ready bell feed",
+            "x15x0 \\nice",
+            many_starts.as_str(),
+        ];
+        for text in messages {
+            let want: Vec<usize> = ids
+                .iter()
+                .copied()
+                .filter(|&i| text.contains(refs[i]))
+                .collect();
+            for (l, name) in [(&with_groups, "groups"), (&automaton_only, "automaton")] {
+                for escaped in [false, true] {
+                    assert_eq!(
+                        found(l, ids.len(), text, escaped),
+                        want,
+                        "{name}, escaped {escaped}: {text:?}"
+                    );
+                }
+            }
+        }
+    }
+}
