@@ -284,4 +284,23 @@ mod tests {
             assert_eq!(parse_number(s), v, "{s}");
         }
     }
+
+    #[test]
+    fn regex_classes_are_ascii() {
+        // Non-ASCII digits, spaces and letters are outside `\d`, `\s` and `\w`, inside their
+        // negations.
+        for (class, inside, outside) in [
+            ('d', "7", "\u{663}"),
+            ('s', "\t", "\u{a0}"),
+            ('w', "_", "\u{e9}"),
+        ] {
+            let upper = class.to_ascii_uppercase();
+            let m = |c: char, text: &str| {
+                let p = crate::pattern::Pattern::parse(&format!("%^\\{c}$%")).unwrap();
+                p.test(text).is_some()
+            };
+            assert!(m(class, inside) && !m(class, outside), "\\{class}");
+            assert!(!m(upper, inside) && m(upper, outside), "\\{upper}");
+        }
+    }
 }
