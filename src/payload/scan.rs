@@ -1099,6 +1099,11 @@ mod tests {
         let c = reader.line(&third).unwrap();
         assert!(within(&c.owner, &third) && c.owner == "2");
         assert!(within(c.region.as_deref().unwrap(), &third));
+        // A line that ends with its message is in the written form too.
+        let last =
+            r#"{"owner":"1","logGroup":"g","logStream":"s","id":"5","timestamp":7,"message":"c"}"#;
+        let d = NdjsonReader::default().written_form(last).unwrap();
+        assert_eq!((d.event.timestamp, d.region), (7, None));
     }
 
     /// The fast parser agrees with serde_json, or gives up.
