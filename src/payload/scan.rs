@@ -1205,7 +1205,7 @@ mod tests {
             format!(" {{ {} , \"logEvents\" : [ {{ \"id\" : 18446744073709551615 , \"timestamp\" : -9223372036854775808 , \"message\" : \"\" }} ] , \"policyLevel\" : null }} ", HEAD.replace(',', " , ")),
             format!(r#"{{{HEAD},"logEvents":[],"policyLevel":"ACCOUNT_LEVEL_POLICY","x":{{}},"y":[]}}"#),
             r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#.to_owned(),
-            r#"{"messageType":"X","owner":"o\u00e9","logGroup":"g\/h","logStream":"s","subscriptionFilters":["a\nb"],"logEvents":[]}"#.to_owned(),
+            r#"{"messageType":"X","owner":"o\u00e9","logGroup":"g\/h","logStream":"s","subscriptionFilters":["a\nb", "c" ,"d"],"logEvents":[]}"#.to_owned(),
             doc(r#"{"id":"1","timestamp":10,"message":"m","extractedFields":{"@aws.account":"123456789012","@aws.region":"us-east-1"}},{"id":"2","timestamp":11,"message":"n","extractedFields":null},{"extractedFields": { "@source.log" : "/g" , "n" : 1 },"id":"3","timestamp":12,"message":"o"}"#),
         ];
         for d in &ok {
