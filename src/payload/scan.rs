@@ -1322,6 +1322,12 @@ mod tests {
                 r#"{{{HEAD},"logEvents":[],"x":{}}}"#,
                 "[".repeat(100) + &"]".repeat(100)
             ),
+            // Nested objects too: the scanner's recursion is bounded (serde_json reads these).
+            format!(
+                r#"{{{HEAD},"logEvents":[],"x":{}1{}}}"#,
+                r#"{"a":"#.repeat(100),
+                "}".repeat(100)
+            ),
             r#"["DATA_MESSAGE","1","g","s",[],[]]"#.to_owned(),
             String::new(),
         ];
