@@ -93,6 +93,20 @@ INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
 HUB_BATCH_SIZE = 500
 
 
+def revision(paths: list[str], mark: str) -> str:
+    """The checked-out commit (short), followed by `mark` when `paths` differ from it; "unknown"
+    without git."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", *paths],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return rev + (mark if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def kinesis_event(records: list[bytes]) -> bytes:
     """A Kinesis Lambda event of these record data, as an event source mapping delivers it."""
     out = []
